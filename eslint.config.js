@@ -1,0 +1,46 @@
+// Lint: type-aware rules that matter for socket and promise-heavy code.
+
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+import n from 'eslint-plugin-n'
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.d.ts', '.cache/**'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname }
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': 'off'
+    }
+  },
+  {
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    plugins: { n },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly' } },
+    rules: {
+      'n/prefer-node-protocol': 'error',
+      'n/no-process-exit': 'error'
+    }
+  },
+  {
+    // CLIs and scripts decide their exit codes.
+    files: ['**/src/main.ts', 'scripts/**', 'bench/**', 'examples/**/*.mjs'],
+    rules: { 'n/no-process-exit': 'off' }
+  },
+  {
+    // The services depend on the runtime, never on each other.
+    files: ['packages/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['@pod-patterns/git-sync', '@pod-patterns/redis-ambassador', '@pod-patterns/metrics-adapter'], message: 'services must not depend on each other; share code through @pod-patterns/runtime' }]
+      }]
+    }
+  }
+)

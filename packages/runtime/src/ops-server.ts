@@ -1,0 +1,154 @@
+// The small HTTP server every service runs for operators: /healthz, /readyz, /metrics, and
+// whatever routes the service adds (git-sync's `/`, the adapter's `/probe`, …).
+
+import http from 'node:http'
+import { unlink } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { Registry, collectDefaultMetrics } from 'prom-client'
+import type { Logger } from 'pino'
+import { parseAddress, type Address } from './address.js'
+
+export type ReadyState = boolean | { ready: boolean, reason?: string }
+
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>
+
+export interface Route {
+  /** Undefined: any method. */
+  method?: string
+  /** Exact path (query string ignored). */
+  path: string
+  handler: RouteHandler
+}
+
+export interface OpsServerOptions {
+  /** `host:port`, `:port` (all interfaces) or `unix:/path`. */
+  bind: string | Address
+  logger: Logger
+  /** Registry served on the metrics path; a new one with process metrics by default. */
+  registry?: Registry
+  /** Whether the service is ready to take traffic; true when omitted. */
+  ready?: () => ReadyState | Promise<ReadyState>
+  /** Default `/metrics`; statsd_exporter users may move it. */
+  metricsPath?: string
+  /** Extra exposition text appended after the registry's (series prom-client can't express). */
+  metricsText?: () => string | Promise<string>
+  routes?: readonly Route[]
+  /** /healthz fails when the event loop has not turned for this long (ms). */
+  loopStallMs?: number
+}
+
+/** A registry with Node's default process metrics registered. */
+export function createRegistry (): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  return registry
+}
+
+export class OpsServer {
+  readonly registry: Registry
+  private readonly server: http.Server
+  private readonly options: OpsServerOptions
+  private readonly routes: Route[]
+  private readonly address: Address
+  private lastTick = Date.now()
+  private ticker: NodeJS.Timeout | undefined
+
+  constructor (options: OpsServerOptions) {
+    this.options = options
+    this.registry = options.registry ?? createRegistry()
+    this.routes = [...(options.routes ?? [])]
+    this.address = typeof options.bind === 'string' ? parseAddress(options.bind, 'http bind address') : options.bind
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        options.logger.error({ err, url: req.url }, 'ops server handler failed')
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end('internal error\n')
+      })
+    })
+    this.server.keepAliveTimeout = 5000
+  }
+
+  /** Adds a route; a later route for the same method and path replaces the earlier one. */
+  addRoute (route: Route): void {
+    const i = this.routes.findIndex((r) => r.path === route.path && r.method === route.method)
+    if (i === -1) this.routes.push(route)
+    else this.routes[i] = route
+  }
+
+  async start (): Promise<AddressInfo | string> {
+    this.ticker = setInterval(() => { this.lastTick = Date.now() }, 500)
+    this.ticker.unref()
+    const a = this.address
+    if (a.kind === 'unix') await unlink(a.path).catch(() => undefined)
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      const done = (): void => { this.server.off('error', reject); resolve() }
+      if (a.kind === 'unix') this.server.listen(a.path, done)
+      else this.server.listen(a.port, a.host, done)
+    })
+    const bound = this.server.address()
+    this.options.logger.info({ address: bound }, 'ops server listening')
+    return bound as AddressInfo | string
+  }
+
+  /** The bound TCP port (useful with port 0). */
+  get port (): number {
+    const a = this.server.address()
+    return a !== null && typeof a === 'object' ? a.port : 0
+  }
+
+  async stop (): Promise<void> {
+    if (this.ticker !== undefined) clearInterval(this.ticker)
+    if (!this.server.listening) return
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve())
+      this.server.closeIdleConnections()
+    })
+  }
+
+  private async handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] as string
+    const method = req.method ?? 'GET'
+    const route = this.routes.find((r) => r.path === path && (r.method === undefined || r.method === method))
+    if (route !== undefined) {
+      await route.handler(req, res)
+      return
+    }
+    if (path === '/healthz') {
+      const stalled = Date.now() - this.lastTick
+      const ok = stalled < (this.options.loopStallMs ?? 10_000)
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+      res.end(ok ? 'ok\n' : `event loop stalled for ${stalled} ms\n`)
+      return
+    }
+    if (path === '/readyz') {
+      const state = await this.readyState()
+      res.writeHead(state.ready ? 200 : 503, { 'content-type': 'text/plain' })
+      res.end(state.ready ? 'ready\n' : `not ready${state.reason === undefined ? '' : ': ' + state.reason}\n`)
+      return
+    }
+    if (path === (this.options.metricsPath ?? '/metrics')) {
+      if (method !== 'GET' && method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end()
+        return
+      }
+      let body = await this.registry.metrics()
+      if (this.options.metricsText !== undefined) body += await this.options.metricsText()
+      res.writeHead(200, { 'content-type': this.registry.contentType })
+      res.end(method === 'HEAD' ? undefined : body)
+      return
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' })
+    res.end('not found\n')
+  }
+
+  private async readyState (): Promise<{ ready: boolean, reason?: string }> {
+    if (this.options.ready === undefined) return { ready: true }
+    try {
+      const s = await this.options.ready()
+      return typeof s === 'boolean' ? { ready: s } : s
+    } catch (err) {
+      return { ready: false, reason: (err as Error).message }
+    }
+  }
+}

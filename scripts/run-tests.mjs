@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Runs every compiled test file with node:test, once per Node binary asked for, and ends with
+// one closing line covering all of them: `N passed, N failed, N skipped`.
+//
+//   node scripts/run-tests.mjs                      # all tests on this Node
+//   node scripts/run-tests.mjs --unit               # package tests only (no images/pods)
+//   node scripts/run-tests.mjs --node /path/node24  # also run the suite on another Node
+//   node scripts/run-tests.mjs --only git-sync      # files whose path contains this
+//   TEST_NAME_PATTERN='sync_branch' node scripts/run-tests.mjs
+
+import { spawn } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const args = process.argv.slice(2)
+const nodes = [process.execPath]
+let unit = false
+const only = []
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--unit') unit = true
+  else if (args[i] === '--node') nodes.push(args[++i])
+  else if (args[i] === '--only') only.push(args[++i])
+  else {
+    console.error(`run-tests: unknown argument ${args[i]}`)
+    process.exit(2)
+  }
+}
+
+function findTests (dir) {
+  const out = []
+  let entries
+  try { entries = readdirSync(dir) } catch { return out }
+  for (const e of entries) {
+    if (e === 'node_modules') continue
+    const p = join(dir, e)
+    if (statSync(p).isDirectory()) out.push(...findTests(p))
+    else if (e.endsWith('.test.js')) out.push(p)
+  }
+  return out
+}
+
+let files = []
+for (const pkg of readdirSync(join(root, 'packages'))) files.push(...findTests(join(root, 'packages', pkg, 'dist', 'test')))
+if (!unit) {
+  files.push(...findTests(join(root, 'test', 'dist')))
+  files.push(...findTests(join(root, 'examples', 'dist')))
+}
+if (only.length > 0) files = files.filter((f) => only.some((o) => f.includes(o)))
+files.sort()
+if (files.length === 0) {
+  console.error('run-tests: no test files found; run `pnpm build` first')
+  process.exit(1)
+}
+
+const totals = { pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 }
+let failedRuns = 0
+
+for (const node of nodes) {
+  const version = await new Promise((resolve) => {
+    const p = spawn(node, ['--version'])
+    let s = ''
+    p.stdout.on('data', (d) => { s += d })
+    p.on('close', () => resolve(s.trim()))
+    p.on('error', () => resolve('unavailable'))
+  })
+  console.log(`\n=== node ${version}: ${files.length} test files ===`)
+  const nodeArgs = ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000']
+  if (process.env.TEST_NAME_PATTERN) nodeArgs.push(`--test-name-pattern=${process.env.TEST_NAME_PATTERN}`)
+  nodeArgs.push(...files.map((f) => relative(root, f)))
+  const counts = await new Promise((resolve) => {
+    const child = spawn(node, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, POD_PATTERNS_NODE: node } })
+    const found = {}
+    let tail = ''
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk)
+      tail = (tail + chunk.toString()).slice(-4000)
+    })
+    child.on('close', (code) => {
+      for (const key of Object.keys(totals)) {
+        const m = new RegExp(`^ℹ ${key} (\\d+)$`, 'm').exec(tail)
+        found[key] = m ? Number(m[1]) : 0
+      }
+      found.code = code
+      resolve(found)
+    })
+  })
+  for (const key of Object.keys(totals)) totals[key] += counts[key]
+  if (counts.code !== 0) failedRuns++
+  if (counts.code !== 0 && counts.fail === 0) totals.fail++ // the runner itself failed
+}
+
+const failed = totals.fail + totals.cancelled
+console.log(`\n${totals.pass} passed, ${failed} failed, ${totals.skipped + totals.todo} skipped`)
+process.exit(failedRuns > 0 || failed > 0 ? 1 : 0)

