@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 printf '\033[1m==> %s\033[0m\n' "lint"
 pnpm -s lint
+node scripts/flags-table.mjs --check
 printf '\033[1m==> %s\033[0m\n' "tests"
 exec node scripts/run-tests.mjs --node "$PWD/.cache/node24/bin/node" "$@"
