@@ -109,27 +109,43 @@ export class RepoSync {
   }
 
   /** Whether the worktree for sha exists, is checked out at sha and is usable. */
-  async worktreeIsSane (sha: string, signal: AbortSignal): Promise<boolean> {
+  async worktreeIsSane (sha: string, _signal: AbortSignal): Promise<boolean> {
     const wt = this.worktreePath(sha)
+    // Read what `git rev-parse HEAD` would, without a process per loop: the worktree's .git
+    // pointer, then the detached HEAD in its gitdir.
     try {
       if (!(await stat(wt)).isDirectory()) return false
+      const gitdir = await this.worktreeGitdir(wt)
+      const head = (await readFile(join(gitdir, 'HEAD'), 'utf8')).trim()
+      if (head !== sha) return false
+      return (await readdir(wt)).length > 1 || this.config.sparseCheckoutFile !== ''
     } catch { return false }
-    if (!existsSync(join(wt, '.git'))) return false
-    const head = await this.git.tryRun(['rev-parse', 'HEAD'], { cwd: wt, signal })
-    return head?.trim() === sha
   }
 
   /** Fetches the ref and returns [commit sha, fetched object (tag or commit)]. */
   async fetch (signal: AbortSignal): Promise<[string, string]> {
     const c = this.config
-    const args = ['fetch', this.fetchUrl, c.ref, '--verbose', '--no-progress', '--prune', '--no-auto-gc']
+    // A partial clone must come from a configured promisor remote, so that later checkouts can
+    // fetch the blobs they need; without a filter the URL is used directly.
+    if (c.filter !== '') await this.configurePromisor(signal)
+    const args = ['fetch', c.filter !== '' ? 'origin' : this.fetchUrl, c.ref, '--verbose', '--no-progress', '--prune', '--no-auto-gc']
     if (c.depth > 0) args.push('--depth', String(c.depth))
     else if (existsSync(join(this.root, '.git', 'shallow'))) args.push('--unshallow')
     if (c.filter !== '') args.push(`--filter=${c.filter}`)
     await this.git.run(args, { cwd: this.root, signal })
-    const obj = (await this.git.run(['rev-parse', 'FETCH_HEAD'], { cwd: this.root, signal })).trim()
-    const sha = (await this.git.run(['rev-parse', 'FETCH_HEAD^{commit}'], { cwd: this.root, signal })).trim()
+    const [obj, sha] = (await this.git.run(['rev-parse', 'FETCH_HEAD', 'FETCH_HEAD^{commit}'], { cwd: this.root, signal })).trim().split('\n')
+    if (obj === undefined || sha === undefined || !SHA_RE.test(sha)) throw new PodPatternsError('BAD_FETCH_HEAD', `unexpected FETCH_HEAD: ${String(obj)} ${String(sha)}`)
     return [sha, obj]
+  }
+
+  private promisorReady = false
+  private async configurePromisor (signal: AbortSignal): Promise<void> {
+    if (this.promisorReady) return
+    const set = async (k: string, v: string): Promise<void> => { await this.git.run(['config', k, v], { cwd: this.root, signal }) }
+    await set('remote.origin.promisor', 'true')
+    await set('remote.origin.partialclonefilter', this.config.filter)
+    await set('extensions.partialClone', 'origin')
+    this.promisorReady = true
   }
 
   /** Runs one sync. */
