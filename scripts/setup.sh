@@ -55,6 +55,6 @@ if [ ! -x .cache/node24/bin/node ]; then
 fi
 
 log "installing workspace dependencies"
-pnpm install --frozen-lockfile --reporter=silent || { log "retrying install"; sleep 5; pnpm install --frozen-lockfile --reporter=silent; }
+pnpm install --frozen-lockfile --config.confirm-modules-purge=false --reporter=silent || { log "retrying install"; sleep 5; pnpm install --frozen-lockfile --config.confirm-modules-purge=false --reporter=silent; }
 log "building"
 node_modules/.bin/tsc -b
