@@ -6,6 +6,7 @@
 //   pnpm build && node bench/git-sync/bench.mjs [--rounds 3] [--files 10000] [--updates 100]
 
 import { execFileSync, spawn } from 'node:child_process'
+/* global fetch */
 import { mkdtempSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -99,7 +100,7 @@ async function startSidecar (root, secretFile) {
 const secretFile = join(work, 'secret')
 writeFileSync(secretFile, 'bench-secret')
 const trigger = (port) => fetch(`http://127.0.0.1:${port}/hook`, { method: 'POST', headers: { authorization: 'Bearer bench-secret', connection: 'close' }, body: '' }).then((r) => r.text())
-async function waitLink (link, sha) { while (true) { try { if (basename(readlinkSync(link)) === sha) return } catch {} await sleep(1) } }
+async function waitLink (link, sha) { while (true) { try { if (basename(readlinkSync(link)) === sha) return } catch { /* not there yet */ } await sleep(1) } }
 
 const updates = { 'git-sync': [], git: [] }
 const latency = { 'git-sync': [], git: [] }

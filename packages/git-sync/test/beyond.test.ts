@@ -23,8 +23,8 @@ async function post (port: number, path: string, body: string, headers: Record<s
 }
 const sign = (body: string, secret = SECRET): string => createHmac('sha256', secret).update(body).digest('hex')
 
-describe('push-to-deploy trigger', { concurrency: 2 }, () => {
-  conformance('trigger_github_push_syncs_at_once', async () => {
+void describe('push-to-deploy trigger', { concurrency: 2 }, () => {
+  void conformance('trigger_github_push_syncs_at_once', async () => {
     const c = newCase('trigger_github')
     writeFileSync(join(c.dir, 'secret'), SECRET + '\n')
     const p = startSync(c.httpArgs('--period=100s', '--ref=e2e-branch', '--trigger-path=/hook', `--trigger-secret-file=${join(c.dir, 'secret')}`))
@@ -39,7 +39,7 @@ describe('push-to-deploy trigger', { concurrency: 2 }, () => {
     await waitMetric(port, 'git_sync_trigger_requests_total{result="accepted"}', 1)
   })
 
-  conformance('trigger_gitlab_and_gitea_and_token_verify', async () => {
+  void conformance('trigger_gitlab_and_gitea_and_token_verify', async () => {
     const c = newCase('trigger_providers')
     writeFileSync(join(c.dir, 'secret'), SECRET)
     const p = startSync(c.httpArgs('--period=100s', '--ref=e2e-branch', '--trigger-path=/hook', `--trigger-secret-file=${join(c.dir, 'secret')}`))
@@ -57,7 +57,7 @@ describe('push-to-deploy trigger', { concurrency: 2 }, () => {
     await waitForContent(c.link, 'token', p, 10_000)
   })
 
-  conformance('trigger_rejects_bad_signatures_and_other_refs', async () => {
+  void conformance('trigger_rejects_bad_signatures_and_other_refs', async () => {
     const c = newCase('trigger_rejects')
     writeFileSync(join(c.dir, 'secret'), SECRET)
     const p = startSync(c.httpArgs('--period=100s', '--ref=e2e-branch', '--trigger-path=/hook', `--trigger-secret-file=${join(c.dir, 'secret')}`))
@@ -82,7 +82,7 @@ describe('push-to-deploy trigger', { concurrency: 2 }, () => {
     await waitMetric(port, 'git_sync_trigger_requests_total{result="unauthorized"}', 4)
   })
 
-  conformance('trigger_bursts_coalesce_and_rate_limit', async () => {
+  void conformance('trigger_bursts_coalesce_and_rate_limit', async () => {
     const c = newCase('trigger_burst')
     writeFileSync(join(c.dir, 'secret'), SECRET)
     const p = startSync(c.httpArgs('--period=100s', '--trigger-path=/hook', `--trigger-secret-file=${join(c.dir, 'secret')}`, '--trigger-min-interval=1s'))
@@ -101,8 +101,8 @@ describe('push-to-deploy trigger', { concurrency: 2 }, () => {
   })
 })
 
-describe('health, signatures, secrets', { concurrency: 2 }, () => {
-  conformance('readyz_goes_unready_when_last_success_is_too_old', async () => {
+void describe('health, signatures, secrets', { concurrency: 2 }, () => {
+  void conformance('readyz_goes_unready_when_last_success_is_too_old', async () => {
     const c = newCase('ready_max_age')
     const p = startSync(c.httpArgs('--period=300ms', '--ready-max-age=2s', '--max-failures=-1'))
     const port = await p.httpPort()
@@ -114,7 +114,7 @@ describe('health, signatures, secrets', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'ready_max_age', 'last good tree still published')
   })
 
-  conformance('verify_signatures_gpg_publishes_only_signed_commits', async () => {
+  void conformance('verify_signatures_gpg_publishes_only_signed_commits', async () => {
     const c = newCase('verify_gpg')
     const gnupg = join(c.dir, 'gnupg')
     mkdirSync(gnupg, { mode: 0o700 })
@@ -136,7 +136,7 @@ describe('health, signatures, secrets', { concurrency: 2 }, () => {
     await waitForContent(c.link, 'signed 3', p)
   })
 
-  conformance('verify_signatures_ssh_allowed_signers', async () => {
+  void conformance('verify_signatures_ssh_allowed_signers', async () => {
     const c = newCase('verify_ssh')
     const key = join(c.dir, 'signing_key')
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
@@ -156,7 +156,7 @@ describe('health, signatures, secrets', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'ssh signed')
   })
 
-  conformance('secrets_never_leak_to_logs_error_file_or_ps', async () => {
+  void conformance('secrets_never_leak_to_logs_error_file_or_ps', async () => {
     const dir = tempDir('gs-leak-')
     const password = 'pw-Leak-9f8e7d'
     const urlPassword = 'urlpw-Leak-1a2b3c'
@@ -199,8 +199,8 @@ describe('health, signatures, secrets', { concurrency: 2 }, () => {
   })
 })
 
-describe('robustness', { concurrency: 2 }, () => {
-  conformance('reader_never_sees_a_missing_or_partial_tree_during_swaps', async () => {
+void describe('robustness', { concurrency: 2 }, () => {
+  void conformance('reader_never_sees_a_missing_or_partial_tree_during_swaps', async () => {
     const c = newCase('reader')
     // Many files, each holding the commit number: a half-built or mixed tree would show mixed numbers.
     const write = (n: number): void => { for (let i = 0; i < 20; i++) writeFileSync(join(c.repo.dir, `f${i}`), `${n}\n`) }
@@ -241,7 +241,7 @@ describe('robustness', { concurrency: 2 }, () => {
     assert.equal(r.nbad, 0, `reader saw: ${r.bad.join('; ')}`)
   })
 
-  conformance('unreachable_repo_keeps_last_good_tree', async () => {
+  void conformance('unreachable_repo_keeps_last_good_tree', async () => {
     const c = newCase('unreachable')
     const p = startSync(c.args('--period=100ms', '--max-failures=-1', '--error-file=err.json'))
     await waitForContent(c.link, 'unreachable', p)
@@ -253,7 +253,7 @@ describe('robustness', { concurrency: 2 }, () => {
     assert.equal(p.exitCode, undefined)
   })
 
-  conformance('bad_ref_while_running_keeps_last_good_tree', async () => {
+  void conformance('bad_ref_while_running_keeps_last_good_tree', async () => {
     const c = newCase('bad_ref_running')
     c.repo.git('checkout', '-q', '-b', 'feature')
     c.repo.commit('feature 1')
@@ -265,7 +265,7 @@ describe('robustness', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'feature 1')
   })
 
-  conformance('bad_credentials_keep_last_good_tree', async () => {
+  void conformance('bad_credentials_keep_last_good_tree', async () => {
     const dir = tempDir('gs-badcred-')
     let pw = 'good'
     new SourceRepo(join(dir, 'srv/repo'), 'badcred')
@@ -279,7 +279,7 @@ describe('robustness', { concurrency: 2 }, () => {
     assert.equal(fileIn(join(root, 'link')), 'badcred')
   })
 
-  conformance('corrupt_root_is_rebuilt_on_restart', async () => {
+  void conformance('corrupt_root_is_rebuilt_on_restart', async () => {
     const c = newCase('corrupt_root')
     assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
     // Corrupt the object store: every loose object and pack gone.

@@ -24,7 +24,7 @@ function namesIn (file: string): Set<string> {
   return names
 }
 
-test('conformance map covers every anchor e2e case', () => {
+void test('conformance map covers every anchor e2e case', () => {
   assert.ok(anchorCases.length >= 80, `only ${anchorCases.length} anchor cases listed`)
   const missing = anchorCases.filter((c) => map.cases[c] === undefined)
   assert.deepEqual(missing, [])
@@ -32,7 +32,7 @@ test('conformance map covers every anchor e2e case', () => {
   assert.deepEqual(unknown, [], 'map names a case the anchor list does not have')
 })
 
-test('every mapped test exists in the named file', () => {
+void test('every mapped test exists in the named file', () => {
   for (const [name, e] of [...Object.entries(map.cases), ...Object.entries(map.described_cases)]) {
     if (e.skip !== undefined) {
       assert.ok(e.skip.length > 20, `${name}: skip needs a reason`)
@@ -43,7 +43,7 @@ test('every mapped test exists in the named file', () => {
   }
 })
 
-test('skips are few and justified', () => {
+void test('skips are few and justified', () => {
   const skipped = Object.entries(map.cases).filter(([, e]) => e.skip !== undefined).map(([n]) => n)
   assert.deepEqual(skipped, ['github_https'])
 })
