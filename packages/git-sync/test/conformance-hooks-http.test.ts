@@ -93,7 +93,7 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
   void conformance('webhook_success', async () => {
     const c = newCase('webhook_success')
     const srv = await recordingServer(() => ({ status: 200 }))
-    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-success-status=200'))
+    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-success-status=200'))
     await waitFor(() => srv.hits.length === 1, 30_000, () => p.output)
     assert.equal(srv.hits[0]?.headers['gitsync-hash'], c.repo.head())
     assert.equal(srv.hits[0]?.method, 'POST')
@@ -108,7 +108,7 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
     const c = newCase('webhook_fail_retry')
     let status = 500
     const srv = await recordingServer(() => ({ status }))
-    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-backoff=300ms'))
+    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-backoff=300ms'))
     await waitFor(() => srv.hits.length >= 2, 30_000, () => p.output)
     status = 200
     const n = srv.hits.length
@@ -120,7 +120,7 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
   void conformance('webhook_success_once', async () => {
     const c = newCase('webhook_success_once')
     const srv = await recordingServer(() => ({ status: 200 }))
-    const p = await runSync(c.args('--one-time', `--webhook-url=${srv.url}`))
+    const p = await runSync(c.args('--one-time', `--webhook-url=${srv.url}`, '--webhook-timeout=20s'))
     assert.equal(p.exitCode, 0, p.output)
     assert.equal(srv.hits.length, 1)
   })
@@ -128,7 +128,7 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
   void conformance('webhook_fail_retry_once', async () => {
     const c = newCase('webhook_fail_retry_once')
     const srv = await recordingServer(() => ({ status: 500 }))
-    const p = await runSync(c.args('--one-time', `--webhook-url=${srv.url}`))
+    const p = await runSync(c.args('--one-time', `--webhook-url=${srv.url}`, '--webhook-timeout=20s'))
     assert.notEqual(p.exitCode, 0)
     assert.equal(fileIn(c.link), 'webhook_fail_retry_once')
     assert.equal(srv.hits.length, 1)
@@ -137,7 +137,7 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
   void conformance('webhook_fire_and_forget', async () => {
     const c = newCase('webhook_fire_and_forget')
     const srv = await recordingServer(() => ({ status: 404 }))
-    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-success-status=0'))
+    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-success-status=0'))
     await waitFor(() => srv.hits.length === 1, 30_000, () => p.output)
     await sleep(800)
     assert.equal(srv.hits.length, 1, 'a 404 is not retried when fire-and-forget')
@@ -147,7 +147,7 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
     const c = newCase('hooks_coalesce')
     let status = 500
     const srv = await recordingServer(() => ({ status }))
-    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-backoff=1s'))
+    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-backoff=1s'))
     await waitFor(() => srv.hits.length >= 1, 30_000, () => p.output)
     const first = srv.hits[0]?.headers['gitsync-hash']
     c.repo.commit('2'); await waitForContent(c.link, '2', p)
@@ -195,7 +195,7 @@ void describe('conformance: http', { concurrency: 2 }, () => {
   void conformance('metrics_names_match_the_anchor', async () => {
     const c = newCase('metrics_names')
     const srv = await recordingServer(() => ({ status: 200 }))
-    const p = startSync(c.httpArgs('--period=100ms', `--webhook-url=${srv.url}`))
+    const p = startSync(c.httpArgs('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s'))
     const port = await p.httpPort()
     await waitMetric(port, GOOD, 1)
     await waitMetric(port, 'git_sync_hook_run_count_total{name="webhook",status="success"}', 1)
