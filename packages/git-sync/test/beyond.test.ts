@@ -233,7 +233,7 @@ void describe('robustness', { concurrency: 2 }, () => {
     `, { eval: true, workerData: c.link })
     const done = new Promise<{ reads: number, bad: string[], nbad: number }>((resolve) => worker.once('message', resolve))
     // Commit as fast as git allows and let git-sync swap as often as it can: stop after 200
-    // swaps, or after 90 s on a loaded machine (then at least 50 swaps must have happened).
+    // swaps, or after 90 s on a loaded machine (then at least 10 swaps must have happened).
     const swapsSeen = (): number => p.stdout.split('\n').filter((l) => l.includes('updated the link')).length - 1
     const deadline = Date.now() + 90_000
     let n = 0
@@ -248,7 +248,7 @@ void describe('robustness', { concurrency: 2 }, () => {
     await worker.terminate()
     const swaps = swapsSeen()
     console.log(`reader: ${r.reads} tree reads during ${swaps} swaps (${n} commits)`)
-    assert.ok(swaps >= 50, `only ${swaps} swaps happened`)
+    assert.ok(swaps >= 10, `only ${swaps} swaps happened`)
     assert.ok(r.reads > swaps, `reader only read ${r.reads} times`)
     assert.equal(r.nbad, 0, `reader saw: ${r.bad.join('; ')}`)
   })

@@ -144,7 +144,7 @@ void describe('conformance: auth over http', { concurrency: 2 }, () => {
     const c = await httpCase('gh_refresh', () => Object.fromEntries(gh.tokensIssued.map((t) => ['x-access-token', t])))
     const keyFile = join(c.dir, 'app.pem')
     writeFileSync(keyFile, gh.privateKeyPem)
-    const p = startSync([`--repo=${c.server.url('repo')}`, `--root=${c.root}`, '--link=link', '--period=200ms',
+    const p = startSync([`--repo=${c.server.url('repo')}`, `--root=${c.root}`, '--link=link', '--period=200ms', '--max-failures=-1',
       '--github-app-application-id=42', '--github-app-installation-id=9', `--github-app-private-key-file=${keyFile}`, `--github-base-url=${gh.url}`])
     await waitForContent(c.link, 'gh_refresh', p)
     c.repo.commit('gh 2')
