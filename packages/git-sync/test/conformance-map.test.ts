@@ -19,7 +19,7 @@ function namesIn (file: string): Set<string> {
   // for (const [name, ...] of [['a', ...], ...]) conformance(name, ...) and `gc_${mode}` loops
   for (const m of src.matchAll(/\[\s*'([a-z0-9_]+)'\s*,/g)) names.add(m[1] as string)
   for (const m of src.matchAll(/const name = annotated \? '([a-z0-9_]+)' : '([a-z0-9_]+)'/g)) { names.add(m[1] as string); names.add(m[2] as string) }
-  const gc = /for \(const mode of \[([^\]]+)\]\)\s*\{\s*conformance\(`gc_\$\{mode\}`/.exec(src)
+  const gc = /for \(const mode of \[([^\]]+)\]\)\s*\{\s*(?:void\s+)?conformance\(`gc_\$\{mode\}`/.exec(src)
   if (gc !== null) for (const m of (gc[1] as string).matchAll(/'([a-z]+)'/g)) names.add(`gc_${m[1] as string}`)
   return names
 }

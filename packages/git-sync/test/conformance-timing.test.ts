@@ -45,7 +45,7 @@ void describe('conformance: timing', { concurrency: 2 }, () => {
       await sleep(300)
       assert.equal(fileIn(c.link), `${name} 1`, 'no sync before the signal (period is 100s)')
       p.signal('SIGHUP')
-      await waitForContent(c.link, `${name} 2`, p, 5000)
+      await waitForContent(c.link, `${name} 2`, p, 30_000) // the period is 100 s: only the signal can do this
       assert.equal(p.exitCode, undefined, 'SIGHUP did not kill it')
     })
   }
@@ -56,7 +56,7 @@ void describe('conformance: timing', { concurrency: 2 }, () => {
     await sleep(500)
     assert.ok(!exists(c.link))
     c.repo.git('branch', 'later')
-    await waitForContent(c.link, 'init_period', p, 5000)
+    await waitForContent(c.link, 'init_period', p, 30_000) // the period is 100 s: only --init-period retries this soon
   })
 
   void conformance('init_max_failures_exceeded_exits', async () => {
