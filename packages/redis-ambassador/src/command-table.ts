@@ -8,7 +8,7 @@ export interface CommandInfo {
   readonly replicaSafe: boolean
   readonly blocking: boolean
   readonly pubsub: boolean
-  /** Not readonly: counts as a write for read-your-writes. */
+  /** Flagged write (or may_replicate, e.g. scripts): starts the read-your-writes window. */
   readonly write: boolean
   /** Has subcommands whose flags decide (CLIENT, OBJECT, XINFO, ...). */
   readonly container: boolean
@@ -23,7 +23,8 @@ function fromFlags (name: string, flags: readonly string[], container: boolean):
   const readonly = flags.includes('readonly')
   const blocking = flags.includes('blocking') || ALWAYS_BLOCKING.has(name)
   const pubsub = flags.includes('pubsub')
-  return Object.freeze({ replicaSafe: readonly && !blocking && !pubsub, blocking, pubsub, write: !readonly, container })
+  const write = flags.includes('write') || flags.includes('may_replicate')
+  return Object.freeze({ replicaSafe: readonly && !blocking && !pubsub, blocking, pubsub, write, container })
 }
 
 export class CommandTable {
@@ -33,7 +34,7 @@ export class CommandTable {
   constructor () {
     for (const name of commands.list) {
       const flags: string[] = []
-      for (const f of ['readonly', 'blocking', 'pubsub', 'write']) if (commands.hasFlag(name, f)) flags.push(f)
+      for (const f of ['readonly', 'blocking', 'pubsub', 'write', 'may_replicate']) if (commands.hasFlag(name, f)) flags.push(f)
       this.map.set(name, fromFlags(name, flags, false))
     }
     // The built-in table has no subcommands: mark the well-known containers so their
