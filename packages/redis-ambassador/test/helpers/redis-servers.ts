@@ -81,7 +81,7 @@ export class RedisTopology {
 
   async server (name: string, extra: string[] = []): Promise<RedisProc> {
     const port = await freePort()
-    const p = new RedisProc(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--dbfilename', `${name}.rdb`, '--protected-mode', 'no', ...extra], 'redis-server', this.dir)
+    const p = new RedisProc(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--dbfilename', `${name}.rdb`, '--protected-mode', 'no', '--repl-diskless-sync-delay', '0', ...extra], 'redis-server', this.dir)
     this.all.push(p)
     await p.start()
     return p
