@@ -12,6 +12,7 @@ import { tmpdir, cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { writeSection } from '../write-section.mjs'
 
@@ -43,7 +44,7 @@ async function waitPing (port) {
     try {
       const { stdout } = await run('redis-cli', ['-p', String(port), 'PING'])
       if (stdout.trim() === 'PONG') return
-    } catch {}
+    } catch { /* not up yet */ }
     await sleep(50)
   }
   throw new Error(`nothing answers PING on ${port}`)

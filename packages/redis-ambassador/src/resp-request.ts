@@ -25,11 +25,11 @@ export class RequestFrame {
   inline = false
 
   arg (i: number): Buffer {
-    return this.buf.subarray(this.args[2 * i] as number, this.args[2 * i + 1] as number)
+    return this.buf.subarray(this.args[2 * i], this.args[2 * i + 1])
   }
 
   argString (i: number): string {
-    return this.buf.toString('latin1', this.args[2 * i] as number, this.args[2 * i + 1] as number)
+    return this.buf.toString('latin1', this.args[2 * i], this.args[2 * i + 1])
   }
 
   argLower (i: number): string {

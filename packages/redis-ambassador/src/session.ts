@@ -693,7 +693,7 @@ export class ClientSession implements ReplySink {
       case 'setname': {
         if (f.argc !== 3) break
         const n = f.argString(2)
-        if (/[\s\x00-\x1f]/.test(n)) {
+        if (/[^\x21-\x7e]/.test(n)) {
           this.local(errorReply('ERR Client names cannot contain spaces, newlines or special characters.'))
           return true
         }

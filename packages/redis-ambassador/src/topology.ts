@@ -106,12 +106,13 @@ export class Topology extends EventEmitter {
     this.timer.unref()
   }
 
-  async stop (): Promise<void> {
+  stop (): Promise<void> {
     this.stopped = true
     if (this.timer !== undefined) clearInterval(this.timer)
     for (const c of this.sentinelClients) c.disconnect()
     for (const h of this.health.values()) h.client.disconnect()
     for (const n of this.nodes.values()) n.closeAll()
+    return Promise.resolve()
   }
 
   private redisOptions (host: string, port: number, sentinel: boolean): RedisOptions {

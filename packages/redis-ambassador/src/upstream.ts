@@ -130,7 +130,7 @@ export class UpstreamConn implements ReplyHandler, Flushable {
         this.destroy(err as Error)
       }
     })
-    sock.on('error', (err) => { this.destroy(err) })
+    sock.on('error', (err: Error) => { this.destroy(err) })
     sock.on('close', () => { this.destroy(new Error(`connection to ${node.id} closed`)) })
     node.conns.add(this)
     const hs = handshake(state)

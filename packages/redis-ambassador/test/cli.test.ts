@@ -11,26 +11,26 @@ const cli = (args: string[], env: Record<string, string> = {}): { code: number |
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
-test('--help lists every flag with its env var', () => {
+void test('--help lists every flag with its env var', () => {
   const r = cli(['--help'])
   assert.equal(r.code, 0)
   for (const f of ['--listen', '--primary', '--replicas', '--sentinels', '--master-name', '--read-policy', '--read-your-writes', '--max-replica-lag', '--deny-commands', '--http-bind']) assert.ok(r.out.includes(f), f)
   assert.ok(r.out.includes('REDIS_AMBASSADOR_LISTEN'))
 })
 
-test('--version prints the version', () => {
+void test('--version prints the version', () => {
   const r = cli(['--version'])
   assert.equal(r.code, 0)
   assert.match(r.out, /^redis-ambassador \d+\.\d+\.\d+/)
 })
 
-test('an unknown flag is a usage error (exit 2)', () => {
+void test('an unknown flag is a usage error (exit 2)', () => {
   const r = cli(['--no-such-flag'])
   assert.equal(r.code, 2)
   assert.match(r.err, /no-such-flag/)
 })
 
-test('no topology, or both kinds, is a configuration error (exit 1) naming the flags', () => {
+void test('no topology, or both kinds, is a configuration error (exit 1) naming the flags', () => {
   const none = cli([])
   assert.equal(none.code, 1)
   assert.match(none.err, /no topology/)
@@ -41,7 +41,7 @@ test('no topology, or both kinds, is a configuration error (exit 1) naming the f
   assert.equal(badPolicy.code, 2)
 })
 
-test('env vars configure it: a bad address from the environment is reported', () => {
+void test('env vars configure it: a bad address from the environment is reported', () => {
   const r = cli([], { REDIS_AMBASSADOR_PRIMARY: 'nohostport' })
   assert.equal(r.code, 1)
   assert.match(r.err, /nohostport/)

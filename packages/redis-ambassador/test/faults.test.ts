@@ -46,7 +46,7 @@ function readLoad (port: number, clients = 4): { stop: () => Promise<{ ok: numbe
   }
 }
 
-describe('faults: replicas and primary going away', () => {
+void describe('faults: replicas and primary going away', () => {
   const topo = new RedisTopology()
   let amb: Ambassador
   let port: number
@@ -71,7 +71,7 @@ describe('faults: replicas and primary going away', () => {
     await topo.close()
   })
 
-  test('a replica killed under read load causes no client-visible errors', async () => {
+  void test('a replica killed under read load causes no client-visible errors', async () => {
     const load = readLoad(port)
     await sleep(300)
     const victim = topo.replicas[0] as RedisProc
@@ -84,7 +84,7 @@ describe('faults: replicas and primary going away', () => {
     await waitFor('dead replica out of the read set', () => amb.server.topology.readable.length === 1)
   })
 
-  test('a replica restarted while LOADING is skipped until it is ready; reads never see LOADING', async () => {
+  void test('a replica restarted while LOADING is skipped until it is ready; reads never see LOADING', async () => {
     const victim = topo.replicas[0] as RedisProc
     // Same port and data file: it loads its RDB slowly, then syncs.
     const again = new RedisProc(victim.port, [...victim.args, '--key-load-delay', '150', '--loading-process-events-interval-bytes', '1024'], 'redis-server', topo.dir)
@@ -110,7 +110,7 @@ describe('faults: replicas and primary going away', () => {
     assert.ok(await commandCalls(again, 'get') - before > 0, 'the recovered replica serves reads again')
   })
 
-  test('primary gone: writes fail fast with a clear error, reads keep working, writes resume when it is back', async () => {
+  void test('primary gone: writes fail fast with a clear error, reads keep working, writes resume when it is back', async () => {
     const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
     try {
       assert.equal(await c.set('pg:k', '1'), 'OK')
@@ -207,7 +207,7 @@ function rssKb (pid: number): number {
   return m === null ? 0 : Number(m[1])
 }
 
-describe('fuzzing the client protocol (CLI binary)', () => {
+void describe('fuzzing the client protocol (CLI binary)', () => {
   const topo = new RedisTopology()
   let child: ChildProcess
   let port: number
@@ -228,7 +228,7 @@ describe('fuzzing the client protocol (CLI binary)', () => {
     await topo.close()
   })
 
-  test('thousands of seeded malformed and mutated inputs: the process keeps serving and memory returns within bounds', async () => {
+  void test('thousands of seeded malformed and mutated inputs: the process keeps serving and memory returns within bounds', async () => {
     const warm = new Redis({ port, host: '127.0.0.1' })
     for (let i = 0; i < 200; i++) await warm.set(`w:${i}`, 'x')
     const pid = child.pid as number
@@ -253,7 +253,7 @@ describe('fuzzing the client protocol (CLI binary)', () => {
     assert.match(m, /redis_ambassador_errors_total\{kind="protocol"\} \d{3,}/)
   })
 
-  test('SIGTERM drains in-flight replies before exiting', async () => {
+  void test('SIGTERM drains in-flight replies before exiting', async () => {
     const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null })
     c.on('error', () => undefined)
     await c.set('drain:k', 'v')

@@ -33,7 +33,7 @@ async function raw (port: number, bytes: string | Buffer, until: (s: string) => 
   })
 }
 
-describe('static topology: primary + 2 replicas', () => {
+void describe('static topology: primary + 2 replicas', () => {
   const topo = new RedisTopology()
   let amb: Ambassador
   let port: number
@@ -50,7 +50,7 @@ describe('static topology: primary + 2 replicas', () => {
     await topo.close()
   })
 
-  test('ioredis passes its ready check and reads its own writes through the ambassador', async () => {
+  void test('ioredis passes its ready check and reads its own writes through the ambassador', async () => {
     const c = new Redis({ port, host: '127.0.0.1', enableReadyCheck: true })
     try {
       await c.set('io:k', 'v1')
@@ -64,7 +64,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect() }
   })
 
-  test('reads go to the replicas and writes to the primary, by the servers\' own commandstats', async () => {
+  void test('reads go to the replicas and writes to the primary, by the servers\' own commandstats', async () => {
     const c = new Redis({ port, host: '127.0.0.1' })
     try {
       await c.set('split:k', 'x')
@@ -90,7 +90,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect() }
   })
 
-  test('EVAL goes to the primary; EVALSHA_RO falls back to the primary on NOSCRIPT from a replica', async () => {
+  void test('EVAL goes to the primary; EVALSHA_RO falls back to the primary on NOSCRIPT from a replica', async () => {
     const c = new Redis({ port, host: '127.0.0.1' })
     try {
       const evalBefore = await commandCalls(topo.primary, 'eval')
@@ -104,7 +104,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect() }
   })
 
-  test('node-redis works in RESP2 and RESP3 (HELLO 3, CLIENT SETINFO answered on Redis 7.0)', async () => {
+  void test('node-redis works in RESP2 and RESP3 (HELLO 3, CLIENT SETINFO answered on Redis 7.0)', async () => {
     for (const RESP of [2, 3] as const) {
       const c = createClient({ socket: { port, host: '127.0.0.1' }, RESP })
       await c.connect()
@@ -128,7 +128,7 @@ describe('static topology: primary + 2 replicas', () => {
     }
   })
 
-  test('redis-cli works through the ambassador, including a unix socket listener', async () => {
+  void test('redis-cli works through the ambassador, including a unix socket listener', async () => {
     const { stdout } = await run('redis-cli', ['-p', String(port), 'SET', 'cli:k', 'hello'])
     assert.equal(stdout.trim(), 'OK')
     await topo.waitReplicasSynced()
@@ -141,13 +141,13 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { await a2.stop() }
   })
 
-  test('redis-benchmark runs set/get with pipelining through the ambassador without errors', async () => {
+  void test('redis-benchmark runs set/get with pipelining through the ambassador without errors', async () => {
     const { stdout } = await run('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-c', '20', '-n', '5000', '-r', '1000', '-P', '8', '-q'], { timeout: 60000 })
     assert.match(stdout, /SET: [\d.]+ requests per second/)
     assert.match(stdout, /GET: [\d.]+ requests per second/)
   })
 
-  test('pipelined replies come back in order across primary and replicas', async () => {
+  void test('pipelined replies come back in order across primary and replicas', async () => {
     const c = new Redis({ port, host: '127.0.0.1' })
     try {
       const p = c.pipeline()
@@ -165,7 +165,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect() }
   })
 
-  test('SELECT and CLIENT SETNAME follow the client; DB index is checked', async () => {
+  void test('SELECT and CLIENT SETNAME follow the client; DB index is checked', async () => {
     const c = new Redis({ port, host: '127.0.0.1', db: 3, connectionName: 'app-1' })
     const d = new Redis({ port, host: '127.0.0.1' })
     try {
@@ -182,7 +182,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect(); d.disconnect() }
   })
 
-  test('MULTI/EXEC and WATCH run on one primary connection; a conflicting write aborts EXEC', async () => {
+  void test('MULTI/EXEC and WATCH run on one primary connection; a conflicting write aborts EXEC', async () => {
     const c = new Redis({ port, host: '127.0.0.1' })
     const other = new Redis({ port, host: '127.0.0.1' })
     try {
@@ -198,7 +198,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect(); other.disconnect() }
   })
 
-  test('blocking commands get their own connection and do not stall other clients', async () => {
+  void test('blocking commands get their own connection and do not stall other clients', async () => {
     const a = new Redis({ port, host: '127.0.0.1' })
     const b = new Redis({ port, host: '127.0.0.1' })
     try {
@@ -213,7 +213,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { a.disconnect(); b.disconnect() }
   })
 
-  test('pub/sub through the ambassador, RESP2 (ioredis) and RESP3 (node-redis)', async () => {
+  void test('pub/sub through the ambassador, RESP2 (ioredis) and RESP3 (node-redis)', async () => {
     const sub = new Redis({ port, host: '127.0.0.1' })
     const pub = new Redis({ port, host: '127.0.0.1' })
     const nr = createClient({ socket: { port, host: '127.0.0.1' }, RESP: 3 })
@@ -231,7 +231,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { sub.disconnect(); pub.disconnect(); await nr.quit().catch(() => undefined) }
   })
 
-  test('SCAN iterations stay on one server', async () => {
+  void test('SCAN iterations stay on one server', async () => {
     const c = new Redis({ port, host: '127.0.0.1' })
     try {
       for (let i = 0; i < 300; i++) await c.set(`scan:${i}`, '1')
@@ -254,7 +254,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect() }
   })
 
-  test('read-your-writes keeps a client\'s reads on the primary for the window after it writes', async () => {
+  void test('read-your-writes keeps a client\'s reads on the primary for the window after it writes', async () => {
     const a2 = await start({ primary: topo.primary.addr, replicas: topo.replicas.map((r) => r.addr), readYourWrites: 60000, httpBind: '' })
     const c = new Redis({ port: a2.server.port, host: '127.0.0.1' })
     const reader = new Redis({ port: a2.server.port, host: '127.0.0.1' })
@@ -271,7 +271,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect(); reader.disconnect(); await a2.stop() }
   })
 
-  test('denied admin commands get a clear error; others reach the primary', async () => {
+  void test('denied admin commands get a clear error; others reach the primary', async () => {
     const c = new Redis({ port, host: '127.0.0.1' })
     try {
       await assert.rejects(c.call('SHUTDOWN', 'NOSAVE'), /denied by redis-ambassador/)
@@ -280,7 +280,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect() }
   })
 
-  test('AUTH passes through to Redis ACLs: a wrong password fails, a right one switches user', async () => {
+  void test('AUTH passes through to Redis ACLs: a wrong password fails, a right one switches user', async () => {
     const admin = topo.primary.client()
     await admin.call('ACL', 'SETUSER', 'app', 'on', '>secret', '~app:*', '+@all')
     for (const r of topo.replicas) {
@@ -299,7 +299,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect() }
   })
 
-  test('malformed RESP gets a protocol error and a close; other clients keep working', async () => {
+  void test('malformed RESP gets a protocol error and a close; other clients keep working', async () => {
     const c = new Redis({ port, host: '127.0.0.1' })
     try {
       await c.set('bad:k', 'ok')
@@ -313,7 +313,7 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect() }
   })
 
-  test('array and bulk limits are enforced per client', async () => {
+  void test('array and bulk limits are enforced per client', async () => {
     const a2 = await start({ primary: topo.primary.addr, replicas: [], maxArrayLen: 10, maxBulkBytes: 100, httpBind: '' })
     try {
       const big = await raw(a2.server.port, '*11\r\n', () => false, 1500)
@@ -325,12 +325,12 @@ describe('static topology: primary + 2 replicas', () => {
     } finally { await a2.stop() }
   })
 
-  test('inline commands (telnet style) are understood', async () => {
+  void test('inline commands (telnet style) are understood', async () => {
     const r = await raw(port, 'PING\r\nECHO "a b"\r\n', (s) => s.includes('a b\r\n'))
     assert.equal(r.text, '+PONG\r\n$3\r\na b\r\n')
   })
 
-  test('/healthz, /readyz and /metrics report state, routes, latency and lag', async () => {
+  void test('/healthz, /readyz and /metrics report state, routes, latency and lag', async () => {
     const base = `http://127.0.0.1:${amb.server.httpPort}`
     assert.equal((await fetch(`${base}/healthz`)).status, 200)
     assert.equal((await fetch(`${base}/readyz`)).status, 200)

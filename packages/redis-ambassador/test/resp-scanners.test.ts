@@ -7,7 +7,7 @@ import { ProtocolError, ReplyScanner, RequestFrame, scanRequest } from '../src/i
 
 const limits = { maxBulkBytes: 1024, maxArrayLen: 100, maxInlineBytes: 1024 }
 
-test('request scanner finds frames and argument offsets without copying', () => {
+void test('request scanner finds frames and argument offsets without copying', () => {
   const buf = Buffer.from('*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n*1\r\n$4\r\nPING\r\n')
   const f = new RequestFrame()
   const end = scanRequest(buf, 0, limits, f)
@@ -20,7 +20,7 @@ test('request scanner finds frames and argument offsets without copying', () => 
   assert.equal(f.argLower(0), 'ping')
 })
 
-test('request scanner reports incomplete frames at every cut point', () => {
+void test('request scanner reports incomplete frames at every cut point', () => {
   const whole = Buffer.from('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n')
   for (let cut = 0; cut < whole.length; cut++) {
     assert.equal(scanRequest(whole.subarray(0, cut), 0, limits, new RequestFrame()), -1, `cut at ${cut}`)
@@ -28,12 +28,12 @@ test('request scanner reports incomplete frames at every cut point', () => {
   assert.equal(scanRequest(whole, 0, limits, new RequestFrame()), whole.length)
 })
 
-test('request scanner rejects malformed frames and enforces limits', () => {
+void test('request scanner rejects malformed frames and enforces limits', () => {
   const bad = ['*1\r\n:1\r\n', '*a\r\n', '*1\r\n$x\r\n', '*1\r\n$3\r\nabcd\r\n', '*101\r\n', '*1\r\n$1025\r\n', '*1\n']
   for (const b of bad) assert.throws(() => scanRequest(Buffer.from(b), 0, limits, new RequestFrame()), ProtocolError, b)
 })
 
-test('inline commands are re-encoded as arrays', () => {
+void test('inline commands are re-encoded as arrays', () => {
   const f = new RequestFrame()
   assert.equal(scanRequest(Buffer.from('set k "a b"\r\n'), 0, limits, f), 13)
   assert.equal(f.argc, 3)
@@ -60,7 +60,7 @@ const RESP3 = [
   '|1\r\n+ttl\r\n:3\r\n$2\r\nok\r\n', '>3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n', '!5\r\nERR x\r\n', '*1\r\n|1\r\n+a\r\n+b\r\n:7\r\n'
 ]
 
-test('reply scanner finds every RESP2/RESP3 reply boundary, whatever the chunking', () => {
+void test('reply scanner finds every RESP2/RESP3 reply boundary, whatever the chunking', () => {
   const all = Buffer.from(RESP3.join(''))
   for (const size of [1, 2, 3, 7, 16, all.length]) {
     const chunks: Buffer[] = []
@@ -73,7 +73,7 @@ test('reply scanner finds every RESP2/RESP3 reply boundary, whatever the chunkin
   }
 })
 
-test('reply scanner streams large bulk replies without holding them', () => {
+void test('reply scanner streams large bulk replies without holding them', () => {
   const big = Buffer.alloc(100000, 120)
   const msg = Buffer.concat([Buffer.from(`$${big.length}\r\n`), big, Buffer.from('\r\n+OK\r\n')])
   let segments = 0

@@ -9,7 +9,7 @@ import { RedisTopology, sleep, waitFor } from './helpers/redis-servers.js'
 import { start } from './helpers/ambassador.js'
 import type { Ambassador } from '../src/index.js'
 
-describe('sentinel topology: primary + 2 replicas + 3 sentinels', () => {
+void describe('sentinel topology: primary + 2 replicas + 3 sentinels', () => {
   const topo = new RedisTopology()
   let amb: Ambassador
   let port: number
@@ -34,7 +34,7 @@ describe('sentinel topology: primary + 2 replicas + 3 sentinels', () => {
     await topo.close()
   })
 
-  test('discovers the primary and replicas from the sentinels and splits reads', async () => {
+  void test('discovers the primary and replicas from the sentinels and splits reads', async () => {
     assert.equal(amb.server.topology.primary?.id, topo.primary.addr)
     await waitFor('replicas readable', () => amb.server.topology.readable.length === 2)
     const c = new Redis({ port, host: '127.0.0.1' })
@@ -47,7 +47,7 @@ describe('sentinel topology: primary + 2 replicas + 3 sentinels', () => {
     } finally { c.disconnect() }
   })
 
-  test('primary killed: Sentinel fails over, a transaction caught in it errors, writes and subscriptions resume', async () => {
+  void test('primary killed: Sentinel fails over, a transaction caught in it errors, writes and subscriptions resume', async () => {
     const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
     const tx = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
     const sub = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 })

@@ -30,7 +30,7 @@ export async function waitFor (what: string, fn: () => Promise<boolean> | boolea
     } catch (err) { last = err }
     await sleep(everyMs)
   }
-  throw new Error(`timed out waiting for ${what}${last === undefined ? '' : ': ' + String(last)}`)
+  throw new Error(`timed out waiting for ${what}${last === undefined ? '' : ': ' + (last instanceof Error ? last.message : JSON.stringify(last))}`)
 }
 
 export class RedisProc {
