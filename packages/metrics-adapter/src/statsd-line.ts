@@ -199,23 +199,22 @@ export function parseLine (line: string, styles: TagStyles, sink: LineSink): voi
       }
     }
   }
-  if (styles.influxdb) {
-    const comma = namePart.indexOf(',')
-    if (comma !== -1) {
-      styleCount++
-      const [s, e] = parseKeyValueTags(namePart.slice(comma + 1), labels)
-      tagsSeen += s; tagErrors += e
-      namePart = namePart.slice(0, comma)
-    }
-  }
-  if (styles.librato) {
-    const hash = namePart.indexOf('#')
-    if (hash !== -1) {
-      styleCount++
-      const [s, e] = parseKeyValueTags(namePart.slice(hash + 1), labels)
-      tagsSeen += s; tagErrors += e
-      namePart = namePart.slice(0, hash)
-    }
+  // Librato `name#k=v,k2=v2` vs InfluxDB `name,k=v`: whichever delimiter comes first decides;
+  // the other one appearing in the tags means two styles were mixed.
+  const hash = styles.librato ? namePart.indexOf('#') : -1
+  const comma = styles.influxdb ? namePart.indexOf(',') : -1
+  if (hash !== -1 && (comma === -1 || hash < comma)) {
+    styleCount++
+    const [s, e] = parseKeyValueTags(namePart.slice(hash + 1), labels)
+    tagsSeen += s; tagErrors += e
+    namePart = namePart.slice(0, hash)
+  } else if (comma !== -1) {
+    styleCount++
+    const tagText = namePart.slice(comma + 1)
+    if (styles.librato && tagText.includes('#')) styleCount++
+    const [s, e] = parseKeyValueTags(tagText, labels)
+    tagsSeen += s; tagErrors += e
+    namePart = namePart.slice(0, comma)
   }
   if (namePart.length === 0) { sink.error('malformed_line', line); return }
 
@@ -239,8 +238,8 @@ export function parseLine (line: string, styles: TagStyles, sink: LineSink): voi
         styleCount++
         const [s, e] = parseDogTags(p.slice(1), labels)
         tagsSeen += s; tagErrors += e
-      } else if (p.startsWith('c:') || c === 84) {
-        // container id and timestamp: accepted and dropped, as statsd_exporter does.
+      } else if (c === 84 || p.startsWith('c:') || p.startsWith('e:') || p.startsWith('card:')) {
+        // Timestamp, container id, external data, cardinality: accepted and dropped.
       } else {
         sink.error('malformed_component', line)
         return
@@ -300,7 +299,7 @@ function hasDogExtras (body: string): boolean {
   let i = body.indexOf('|', first + 1)
   while (i !== -1) {
     const c = body.charCodeAt(i + 1)
-    if (c === 84 || (c === 99 && body.charCodeAt(i + 2) === 58)) return true
+    if (c === 84 || (body.charCodeAt(i + 2) === 58 && (c === 99 || c === 101)) || body.startsWith('card:', i + 1)) return true
     i = body.indexOf('|', i + 1)
   }
   return false
