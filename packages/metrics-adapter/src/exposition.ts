@@ -99,8 +99,14 @@ export class ExpositionWriter {
     if (f.samples.length === 0) return
     if (!this.claim(f.name, f.type, source)) return
     const suffix = this.header(f.name, f.type, f.help)
+    // A repeated sample (two targets or MBeans yielding the same series) would make Prometheus
+    // reject the whole scrape: the first one is kept, the rest counted.
+    const seen = new Set<string>()
     for (const s of f.samples) {
-      this.out += f.name + (s.suffix ?? suffix) + braces(labelPairs(s.labels)) + ' ' + formatValue(s.value) + '\n'
+      const line = f.name + (s.suffix ?? suffix) + braces(labelPairs(s.labels))
+      if (seen.has(line)) { this.conflicts.push({ name: f.name, source }); continue }
+      seen.add(line)
+      this.out += line + ' ' + formatValue(s.value) + '\n'
     }
   }
 

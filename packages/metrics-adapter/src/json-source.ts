@@ -29,7 +29,7 @@ export interface JsonModule {
   metrics: JsonMetricConfig[]
 }
 
-export interface JsonTarget { module: string, url: string, intervalMs: number }
+export interface JsonTarget { module: string, url: string, intervalMs: number, labels: Record<string, string> }
 
 export interface JsonExporterConfig {
   modules: Record<string, JsonModule>
@@ -105,7 +105,12 @@ export function parseJsonConfig (text: string): JsonExporterConfig {
     if (t.interval !== undefined) {
       try { intervalMs = parseDuration(typeof t.interval === 'number' ? `${t.interval}s` : typeof t.interval === 'string' ? t.interval : '', `targets[${i}].interval`) } catch (err) { fail(`targets[${i}].interval`, (err as Error).message) }
     }
-    targets.push({ module, url: t.url, intervalMs })
+    const labels: Record<string, string> = {}
+    for (const [k, v] of Object.entries(obj(t.labels, `targets[${i}].labels`))) {
+      if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k)) fail(`targets[${i}].labels`, `invalid label name ${JSON.stringify(k)}`)
+      labels[k] = String(v)
+    }
+    targets.push({ module, url: t.url, intervalMs, labels })
   })
   return { modules, targets }
 }
@@ -209,7 +214,8 @@ export class JsonSource {
     const t0 = performance.now()
     try {
       const doc = await fetchJson(mod, st.target.url)
-      st.families = extractFamilies(mod, doc).map((f) => ({ ...f, samples: f.samples.map((s) => ({ ...s, labels: { ...s.labels } })) }))
+      // The target's own labels (if any) tell two targets' series apart.
+      st.families = extractFamilies(mod, doc).map((f) => ({ ...f, samples: f.samples.map((s) => ({ ...s, labels: { ...s.labels, ...st.target.labels } })) }))
       st.ok = true
     } catch (err) {
       st.ok = false
