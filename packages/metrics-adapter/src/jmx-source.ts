@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module'
 import { PodPatternsError, type Logger } from '@pod-patterns/runtime'
 import type { SampleFamily } from './exposition.js'
+import { preloadNativeBinding } from './native-abi.js'
 import { JmxRuleMatcher, type JmxAttribute, type JmxConfig } from './jmx-rules.js'
 
 const ADD_OPENS = '--add-opens=java.management.rmi/javax.management.remote.rmi=ALL-UNNAMED'
@@ -21,6 +22,7 @@ export function loadJmxBridge (): Bridge {
   if (bridge !== undefined) return bridge
   const require = createRequire(import.meta.url)
   try {
+    preloadNativeBinding('java')
     const jmxMain = require.resolve('jmx')
     const fromJmx = createRequire(jmxMain)
     const java = fromJmx('java')
@@ -31,7 +33,7 @@ export function loadJmxBridge (): Bridge {
     return bridge
   } catch (err) {
     throw new PodPatternsError('ERR_ADAPTER_NO_JMX',
-      `JMX sources need the optional modules jmx and java (node-java, built against this Node with a JDK); they did not load: ${(err as Error).message}`, { cause: err })
+      `JMX sources need the optional modules jmx and java (node-java, built against this Node with a JDK; for another Node run scripts/build-native.mjs); they did not load: ${(err as Error).message}`, { cause: err })
   }
 }
 
@@ -103,11 +105,20 @@ export class JmxSource {
     return await promisify((cb) => method.invoke(this.conn, argArray, cb))
   }
 
+  /**
+   * A Java collection as a JS array, copied through a public ArrayList first: node-java calls
+   * methods reflectively, and on a JDK-internal class (Collections$Unmodifiable…) that fails
+   * with an access error that aborts the whole process.
+   */
+  private toArray (collection: J): J[] {
+    return this.java.newInstanceSync('java.util.ArrayList', collection).toArraySync()
+  }
+
   private flatten (domain: string, props: Array<[string, string]>, keys: string[], attrName: string, description: string, value: J, out: JmxAttribute[]): void {
     const n = toNumber(value)
     if (n !== undefined) { out.push({ domain, props, attrKeys: keys, attrName, description, value: n }); return }
     if (value === null || typeof value !== 'object' || typeof value.getCompositeTypeSync !== 'function') return
-    const names: string[] = value.getCompositeTypeSync().keySetSync().toArraySync()
+    const names: string[] = this.toArray(value.getCompositeTypeSync().keySetSync())
     for (const k of names) this.flatten(domain, props, [...keys, attrName], k, description, value.getSync(k), out)
   }
 
@@ -120,7 +131,7 @@ export class JmxSource {
   async scrape (): Promise<JmxAttribute[]> {
     if (this.conn === undefined) await this.connect()
     const set = await this.call('queryNames', ['javax.management.ObjectName', 'javax.management.QueryExp'], [null, null])
-    const names: J[] = set.toArraySync()
+    const names: J[] = this.toArray(set)
     const out: JmxAttribute[] = []
     const seen = new Set<string>()
     for (const on of names) {
@@ -155,7 +166,7 @@ export class JmxSource {
         const eq = kv.indexOf('=')
         return [kv.slice(0, eq), kv.slice(eq + 1)] as [string, string]
       })
-      for (const attr of values.asListSync().toArraySync()) {
+      for (const attr of this.toArray(values)) {
         const name: string = attr.getNameSync()
         let v: J
         try { v = attr.getValueSync() } catch { continue }

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module'
 import { PodPatternsError, parseAddress, type Logger } from '@pod-patterns/runtime'
 import type { StatsdIngest } from './statsd-ingest.js'
 import type { AdapterStats } from './own-metrics.js'
+import { preloadNativeBinding } from './native-abi.js'
 
 export interface Listener {
   readonly kind: 'udp' | 'tcp' | 'unixgram'
@@ -120,10 +121,11 @@ interface UnixDgramSocket {
 export function loadUnixDgram (): { createSocket: (type: 'unix_dgram', fn?: (buf: Buffer) => void) => UnixDgramSocket } {
   const require = createRequire(import.meta.url)
   try {
+    preloadNativeBinding('unix-dgram')
     return require('unix-dgram') as ReturnType<typeof loadUnixDgram>
   } catch (err) {
     throw new PodPatternsError('ERR_ADAPTER_NO_UNIXGRAM',
-      `--statsd.listen-unixgram needs the optional native module unix-dgram, which did not load: ${(err as Error).message}`, { cause: err })
+      `--statsd.listen-unixgram needs the optional native module unix-dgram, which did not load (built for another Node? run scripts/build-native.mjs): ${(err as Error).message}`, { cause: err })
   }
 }
 
