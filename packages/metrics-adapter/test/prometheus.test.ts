@@ -56,7 +56,7 @@ test('Prometheus scrapes the adapter and answers queries with statsd_exporter\'s
   prom.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
   t.after(async () => {
     if (prom.exitCode !== null) return
-    const exited = new Promise((resolve) => prom.once('exit', resolve))
+    const exited = new Promise<void>((resolve) => { prom.once('exit', () => { resolve() }) })
     prom.kill('SIGTERM')
     await exited
   })
@@ -68,7 +68,7 @@ test('Prometheus scrapes the adapter and answers queries with statsd_exporter\'s
   await waitFor('statsd series in prometheus', async () => (await query(port, 'app_requests')).length === 2, 30_000)
 
   const req = await query(port, 'app_requests')
-  const byRoute = Object.fromEntries(req.map((r) => [r.metric.route, [r.value[1], r.metric.code]]))
+  const byRoute = Object.fromEntries(req.map((r) => [r.metric.route ?? '', [r.value[1], r.metric.code]]))
   assert.deepEqual(byRoute, { '/a': ['3', undefined], '/b': ['4', '200'] }, 'one name with two label sets ingests fine')
   assert.equal((await query(port, 'app_requests_total')).length, 0, 'no _total is added')
   assert.equal((await query(port, 'app_latency_count'))[0]?.value[1], '1')
