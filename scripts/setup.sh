@@ -54,7 +54,20 @@ if [ ! -x .cache/node24/bin/node ]; then
   rm -rf "$tmp"
 fi
 
+# Native addons (node-java for JMX, unix-dgram) compile with node-gyp: point it at the local Node's
+# headers (pnpm does not pass npm's nodedir on) and at the JDK, so nothing is downloaded.
+NODE_PREFIX=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$NODE_PREFIX/include/node/node.h" ]; then export npm_config_nodedir="$NODE_PREFIX"; fi
+if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/default-java ]; then export JAVA_HOME=/usr/lib/jvm/default-java; fi
+
 log "installing workspace dependencies"
 pnpm install --frozen-lockfile --config.confirm-modules-purge=false --reporter=silent || { log "retrying install"; sleep 5; pnpm install --frozen-lockfile --config.confirm-modules-purge=false --reporter=silent; }
+# The same addons for Node 24 (tests run on both): kept beside the Node 20 build, see
+# packages/metrics-adapter/src/native-abi.ts. Optional: without it JMX/unixgram need a rebuild.
+if [ -x .cache/node24/bin/node ]; then
+  log "building native addons for Node 24"
+  node packages/metrics-adapter/scripts/build-native.mjs --node .cache/node24/bin/node >/dev/null \
+    || echo "warning: native addons for Node 24 not built; the JMX test will try again" >&2
+fi
 log "building"
 node_modules/.bin/tsc -b

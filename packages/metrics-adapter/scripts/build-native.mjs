@@ -63,7 +63,7 @@ for (const pkg of pkgs) {
     if (existsSync(join(build, 'Release', file))) copyFileSync(join(build, 'Release', file), join(keep, file))
   }
   console.log(`build-native: building ${pkg} for Node ABI ${abi} (${node})`)
-  const r = spawnSync(node, [nodeGyp, 'rebuild', `--nodedir=${prefix}`], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] })
+  const r = spawnSync(node, [nodeGyp, 'rebuild', `--nodedir=${prefix}`, '--loglevel=warn'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] })
   const built = join(build, 'Release', file)
   const ok = r.status === 0 && existsSync(built)
   if (ok) {

@@ -33,7 +33,7 @@ export function loadJmxBridge (): Bridge {
     return bridge
   } catch (err) {
     throw new PodPatternsError('ERR_ADAPTER_NO_JMX',
-      `JMX sources need the optional modules jmx and java (node-java, built against this Node with a JDK; for another Node run scripts/build-native.mjs); they did not load: ${(err as Error).message}`, { cause: err })
+      `JMX sources need the optional modules jmx and java (node-java, built against this Node with a JDK; for another Node run packages/metrics-adapter/scripts/build-native.mjs); they did not load: ${(err as Error).message}`, { cause: err })
   }
 }
 

@@ -230,7 +230,7 @@ function expand (tpl: string, groups: RegExpExecArray): string {
 /** Maps names with a bounded cache (statsd_exporter's --statsd.cache-size). */
 export class Mapper {
   private config: MappingConfig
-  private readonly cache = new Map<string, MappingResult>()
+  private readonly caches: Record<MetricKind, Map<string, MappingResult>> = { counter: new Map(), gauge: new Map(), observer: new Map(), set: new Map() }
   constructor (config: MappingConfig, private readonly cacheSize = 10_000) {
     this.config = config
   }
@@ -239,16 +239,16 @@ export class Mapper {
 
   replace (config: MappingConfig): void {
     this.config = config
-    this.cache.clear()
+    for (const c of Object.values(this.caches)) c.clear()
   }
 
   map (name: string, kind: MetricKind): MappingResult {
-    const key = kind + '\u0000' + name
-    const hit = this.cache.get(key)
+    const cache = this.caches[kind]
+    const hit = cache.get(name)
     if (hit !== undefined) return hit
     const result = this.compute(name, kind)
-    if (this.cache.size >= this.cacheSize) this.cache.clear()
-    this.cache.set(key, result)
+    if (cache.size >= this.cacheSize) cache.clear()
+    cache.set(name, result)
     return result
   }
 

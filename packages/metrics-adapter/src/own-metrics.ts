@@ -20,7 +20,8 @@ export class AdapterStats {
   seriesDropped = 0
   labelSetVariants = 0
   loadedMappings = 0
-  readonly events: Labelled = new Map()
+  /** Per-sample counts by kind: plain fields, bumped on the hot path. */
+  readonly eventsByKind = { counter: 0, gauge: 0, observer: 0, set: 0 }
   readonly sampleErrors: Labelled = new Map()
   readonly eventsError: Labelled = new Map()
   readonly eventsConflict: Labelled = new Map()
@@ -71,7 +72,16 @@ export function registerOwnMetrics (registry: Registry, stats: AdapterStats, ser
   counter(registry, p + 'tcp_too_long_lines_total', 'The number of lines discarded due to being too long.', () => stats.tcpTooLongLines)
   counter(registry, p + 'unixgram_packets_total', 'The total number of StatsD packets received over Unixgram.', () => stats.unixgramPackets)
   counter(registry, p + 'events_unmapped_total', 'The total number of StatsD events no mapping was found for.', () => stats.eventsUnmapped)
-  labelled(registry, p + 'events_total', 'The total number of StatsD events seen.', 'type', stats.events, ['counter', 'gauge', 'observer', 'set'])
+  new Counter({
+    name: p + 'events_total',
+    help: 'The total number of StatsD events seen.',
+    labelNames: ['type'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const [k, v] of Object.entries(stats.eventsByKind)) this.inc({ type: k }, v)
+    }
+  })
   labelled(registry, p + 'sample_errors_total', 'The total number of errors parsing StatsD samples.', 'reason',
     stats.sampleErrors, ['malformed_line', 'malformed_component', 'malformed_value', 'invalid_sample_factor', 'illegal_event', 'mixed_tagging_styles'])
   labelled(registry, p + 'events_error_total', 'The total number of StatsD events discarded due to errors.', 'reason', stats.eventsError, ['illegal_negative_counter'])

@@ -69,7 +69,7 @@ export class StatsdIngest implements LineSink {
     const stats = this.o.stats
     stats.samples++
     const kind = kindOf(s.type)
-    AdapterStats.bump(stats.events, kind)
+    stats.eventsByKind[kind]++
     const m = this.o.mapper.map(s.name, kind)
     if (m.action === 'drop') return
     if (!m.mapped) stats.eventsUnmapped++

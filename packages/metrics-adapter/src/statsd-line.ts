@@ -100,7 +100,8 @@ export function parseStatsdNumber (text: string): number | undefined {
       if (Number.isNaN(n)) return undefined
       // Number() also reads hex, binary and whitespace; ParseFloat does not (for our purposes).
       if (body.length > 1 && (body[1] === 'x' || body[1] === 'X' || body[1] === 'b' || body[1] === 'B' || body[1] === 'o' || body[1] === 'O')) return undefined
-      if (text.trim() !== text) return undefined
+      const last = text.charCodeAt(text.length - 1)
+      if (last <= 32) return undefined
       return n
     }
     const word = body.toLowerCase()
@@ -127,6 +128,9 @@ function isValueList (text: string): boolean {
 }
 
 const TYPES = new Set<string>(['c', 'g', 'ms', 'h', 'd', 's'])
+const dogTagCache = new Map<string, { labels: Record<string, string>, seen: number, errors: number }>()
+/** Label objects handed out more than once (from the tag cache); worth caching work on. */
+export const sharedLabels = new WeakSet<Record<string, string>>()
 
 /** Splits `k=v,k2=v2` (InfluxDB, Librato, SignalFX) into labels; returns the error count. */
 function parseKeyValueTags (text: string, labels: Record<string, string>): [number, number] {
@@ -172,7 +176,9 @@ export function parseLine (line: string, styles: TagStyles, sink: LineSink): voi
   if (pipe === -1) { sink.error('malformed_line', line); return }
   let colon = line.indexOf(':')
   if (colon === -1 || colon > pipe) { sink.error('malformed_line', line); return }
-  if (!isValueList(line.slice(colon + 1, pipe))) {
+  // Only look further when a second colon precedes the first pipe (tag values, multi-value).
+  const second = line.indexOf(':', colon + 1)
+  if (second !== -1 && second < pipe && !isValueList(line.slice(colon + 1, pipe))) {
     const last = line.lastIndexOf(':', pipe)
     // A set member or a bad value: take the last colon before the first pipe.
     colon = last
@@ -181,7 +187,7 @@ export function parseLine (line: string, styles: TagStyles, sink: LineSink): voi
   const body = line.slice(colon + 1)
   if (namePart.length === 0) { sink.error('malformed_line', line); return }
 
-  const labels: Record<string, string> = {}
+  let labels: Record<string, string> = {}
   let styleCount = 0
   let tagsSeen = 0
   let tagErrors = 0
@@ -236,8 +242,21 @@ export function parseLine (line: string, styles: TagStyles, sink: LineSink): voi
       } else if (c === 35) { // '#'
         if (!styles.dogstatsd) continue
         styleCount++
-        const [s, e] = parseDogTags(p.slice(1), labels)
-        tagsSeen += s; tagErrors += e
+        const text = p.slice(1)
+        const hit = styleCount === 1 ? dogTagCache.get(text) : undefined
+        if (hit !== undefined) {
+          // Same tags as an earlier line: reuse its (never mutated) label object.
+          labels = hit.labels
+          tagsSeen += hit.seen; tagErrors += hit.errors
+        } else {
+          const [s, e] = parseDogTags(text, labels)
+          tagsSeen += s; tagErrors += e
+          if (styleCount === 1) {
+            if (dogTagCache.size >= 10_000) dogTagCache.clear()
+            dogTagCache.set(text, { labels, seen: s, errors: e })
+            sharedLabels.add(labels)
+          }
+        }
       } else if (c === 84 || p.startsWith('c:') || p.startsWith('e:') || p.startsWith('card:')) {
         // Timestamp, container id, external data, cardinality: accepted and dropped.
       } else {
@@ -259,6 +278,28 @@ export function parseLine (line: string, styles: TagStyles, sink: LineSink): voi
 
   if (styleCount > 1) { sink.error('mixed_tagging_styles', line); return }
   if (tagsSeen > 0) sink.tags(tagsSeen, tagErrors)
+  // The common case, one sample `v|t[|@r]`: read it without splitting.
+  if (!body.includes(':')) {
+    const p1 = body.indexOf('|')
+    const p2 = body.indexOf('|', p1 + 1)
+    const type = p2 === -1 ? body.slice(p1 + 1) : body.slice(p1 + 1, p2)
+    if (!TYPES.has(type)) { sink.error(type === '' ? 'malformed_component' : 'illegal_event', line); return }
+    let rate = 1
+    let at = p2
+    while (at !== -1) {
+      const next = body.indexOf('|', at + 1)
+      const p = next === -1 ? body.slice(at + 1) : body.slice(at + 1, next)
+      if (p.charCodeAt(0) !== 64) { sink.error('malformed_component', line); return }
+      const r = parseRate(p)
+      if (r === undefined) { sink.error('invalid_sample_factor', line); return }
+      rate = r
+      at = next
+    }
+    const s = makeSample(namePart, type as StatsdType, body.slice(0, p1), rate, labels)
+    if (s === undefined) { sink.error('malformed_value', line); return }
+    sink.sample(s)
+    return
+  }
   // Plain: `v|t[|@r]` samples separated by ':'; a bare value takes the next sample's type.
   const chunks = body.split(':')
   const pending: string[] = []

@@ -125,7 +125,7 @@ export function loadUnixDgram (): { createSocket: (type: 'unix_dgram', fn?: (buf
     return require('unix-dgram') as ReturnType<typeof loadUnixDgram>
   } catch (err) {
     throw new PodPatternsError('ERR_ADAPTER_NO_UNIXGRAM',
-      `--statsd.listen-unixgram needs the optional native module unix-dgram, which did not load (built for another Node? run scripts/build-native.mjs): ${(err as Error).message}`, { cause: err })
+      `--statsd.listen-unixgram needs the optional native module unix-dgram, which did not load (built for another Node? run packages/metrics-adapter/scripts/build-native.mjs): ${(err as Error).message}`, { cause: err })
   }
 }
 

@@ -7,7 +7,7 @@ import net from 'node:net'
 import { join } from 'node:path'
 import { run } from './adapter.js'
 
-export const JAVA_HOME = process.env.JAVA_HOME ?? '/usr/lib/jvm/java-17-openjdk-amd64'
+export const JAVA_HOME = process.env.JAVA_HOME ?? (existsSync('/usr/lib/jvm/default-java') ? '/usr/lib/jvm/default-java' : '/usr/lib/jvm/java-17-openjdk-amd64')
 export const JAVAC = join(JAVA_HOME, 'bin', 'javac')
 export const JAVA = join(JAVA_HOME, 'bin', 'java')
 export const HAVE_JDK = existsSync(JAVAC) && existsSync(JAVA)
