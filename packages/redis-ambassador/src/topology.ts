@@ -179,11 +179,14 @@ export class Topology extends EventEmitter {
     const primaryHealth = this.primary === undefined ? undefined : this.health.get(this.primary)
     if (primaryHealth !== undefined && primaryHealth.error === undefined) this.primaryOffset = primaryHealth.offset
     const readable: UpstreamNode[] = []
+    // With the primary gone, a replica whose link is down still has the last data: serving it
+    // beats failing every read. With the primary up, a broken link means falling behind.
+    const primaryUp = primaryHealth !== undefined && primaryHealth.error === undefined && primaryHealth.role === 'master'
     for (const r of this.replicas) {
       const h = this.health.get(r)
       if (h === undefined) continue
       r.lagBytes = Math.max(0, this.primaryOffset - h.offset)
-      const ok = h.error === undefined && h.role === 'slave' && h.linkUp && !h.loading && r.lagBytes <= this.opts.maxReplicaLag
+      const ok = h.error === undefined && h.role === 'slave' && (h.linkUp || !primaryUp) && !h.loading && r.lagBytes <= this.opts.maxReplicaLag
       if (ok !== r.healthy) this.opts.logger.info({ replica: r.id, healthy: ok, lagBytes: r.lagBytes, loading: h.loading, linkUp: h.linkUp, error: h.error }, 'replica health changed')
       r.healthy = ok
       if (ok) {

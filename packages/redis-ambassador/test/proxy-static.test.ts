@@ -96,7 +96,9 @@ void describe('static topology: primary + 2 replicas', () => {
       const evalBefore = await commandCalls(topo.primary, 'eval')
       assert.equal(await c.eval('return redis.call("SET", KEYS[1], ARGV[1])', 1, 'ev:k', 'v'), 'OK')
       assert.equal(await commandCalls(topo.primary, 'eval') - evalBefore, 1)
-      const sha = await topo.primary.client().script('LOAD', 'return redis.call("GET", KEYS[1])') as string
+      const admin = topo.primary.client()
+      const sha = await admin.script('LOAD', 'return redis.call("GET", KEYS[1])') as string
+      admin.disconnect()
       await topo.waitReplicasSynced()
       // SCRIPT LOAD is not replicated: replicas answer NOSCRIPT and the ambassador retries on the primary.
       assert.equal(await c.call('EVALSHA_RO', sha, '1', 'ev:k'), 'v')
