@@ -6,7 +6,6 @@
 //   pnpm build && node bench/git-sync/bench.mjs [--rounds 3] [--files 10000] [--updates 100]
 
 import { execFileSync, spawn } from 'node:child_process'
-/* global fetch */
 import { mkdtempSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'

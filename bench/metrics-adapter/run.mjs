@@ -6,7 +6,6 @@
 //
 //   pnpm build && node bench/metrics-adapter/run.mjs [--rounds 3] [--quick]
 
-/* global fetch */
 import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import dgram from 'node:dgram'
