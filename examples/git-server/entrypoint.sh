@@ -13,6 +13,8 @@ bare=$GIT_ROOT/$REPO.git
 
 if [ ! -d "$bare" ]; then
   git init -q --bare -b main "$bare"
+  # `git push -o skip-webhook` pushes without the webhook (to show git-sync's polling alone).
+  git -C "$bare" config receive.advertisePushOptions true
   seed=$(mktemp -d)
   git -C "$seed" init -q -b main
   printf '<!doctype html>\n<title>pod-patterns</title>\n<h1>version 1</h1>\n<p>Served by nginx from a git-sync volume.</p>\n' > "$seed/index.html"
