@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseAllDocuments } from 'yaml'
+import { parseAllDocuments, stringify } from 'yaml'
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..')
 export const examples = ['1-sidecar', '2-ambassador', '3-adapter', '4-together'] as const
@@ -63,6 +63,8 @@ export interface PodPorts {
   /** containerPort → published loopback port */
   ports: Record<number, number>
   containers: string[]
+  /** Podman volumes made for this pod (its emptyDirs, renamed to be its own). */
+  volumes: string[]
 }
 
 export interface Prepared {
@@ -75,7 +77,10 @@ export interface Prepared {
 interface K8sDoc {
   kind?: string
   metadata?: { name?: string }
-  spec?: { containers?: Array<{ name: string, ports?: Array<{ containerPort: number, hostPort?: number, hostIP?: string }> }> }
+  spec?: {
+    containers?: Array<{ name: string, ports?: Array<{ containerPort: number, hostPort?: number, hostIP?: string }>, volumeMounts?: Array<{ name: string }> }>
+    volumes?: Array<{ name: string, emptyDir?: unknown }>
+  }
 }
 
 const renamedKinds = new Set(['Pod', 'ConfigMap', 'PersistentVolumeClaim', 'Deployment'])
@@ -94,7 +99,7 @@ export async function prepare (yamlText: string, opts: { suffix: string, publish
   names.sort((a, b) => b.length - a.length)
   let text = yamlText
   if (opts.suffix !== '' && names.length > 0) {
-    const re = new RegExp(`(?<![A-Za-z0-9-])(${names.map(escapeRe).join('|')})(?![A-Za-z0-9-])`, 'g')
+    const re = new RegExp(`(?<![A-Za-z0-9_-])(${names.map(escapeRe).join('|')})(?![A-Za-z0-9_/-])`, 'g')
     text = text.replace(re, (m) => `${m}-${opts.suffix}`)
   }
   const out = parseAllDocuments(text).map((d) => d.toJS() as K8sDoc | null).filter((d): d is K8sDoc => d !== null)
@@ -103,9 +108,20 @@ export async function prepare (yamlText: string, opts: { suffix: string, publish
     if (doc.kind !== 'Pod' || doc.metadata?.name === undefined) continue
     const name = doc.metadata.name
     const original = opts.suffix === '' ? name : name.slice(0, -(opts.suffix.length + 1))
-    const info: PodPorts = { name, ports: {}, containers: [] }
+    const info: PodPorts = { name, ports: {}, containers: [], volumes: [] }
+    // Podman 4.3 makes each emptyDir a named volume called as the volume is: two pods (or two
+    // runs) with a volume `tmp` would share it. Each pod gets its own names.
+    const renamed = new Map<string, string>()
+    for (const v of doc.spec?.volumes ?? []) {
+      if (v.emptyDir === undefined) continue
+      const unique = `${name}-${v.name}`
+      renamed.set(v.name, unique)
+      v.name = unique
+      info.volumes.push(unique)
+    }
     for (const c of doc.spec?.containers ?? []) {
       info.containers.push(c.name)
+      for (const m of c.volumeMounts ?? []) m.name = renamed.get(m.name) ?? m.name
       for (const p of c.ports ?? []) {
         if (!opts.publish) continue
         const host = await freePort()
@@ -116,7 +132,6 @@ export async function prepare (yamlText: string, opts: { suffix: string, publish
     }
     pods[original] = info
   }
-  const { stringify } = await import('yaml')
   return { yaml: out.map((d) => stringify(d)).join('---\n'), suffix: opts.suffix, pods }
 }
 
@@ -130,13 +145,24 @@ export async function play (example: string, opts: { suffix: string, network: st
   const prepared = await prepare(await render(example, 'podman'), { suffix: opts.suffix, publish: opts.publish ?? true })
   const nets = await podman(['network', 'ls', '--format', '{{.Name}}'])
   if (!nets.split('\n').includes(opts.network)) await podman(['network', 'create', opts.network])
-  await podman(['kube', 'play', '--network', opts.network, '-'], { input: prepared.yaml, timeoutMs: 120_000 })
-  return { ...prepared, example, network: opts.network }
+  const played = { ...prepared, example, network: opts.network }
+  try {
+    await podman(['kube', 'play', '--network', opts.network, '-'], { input: prepared.yaml, timeoutMs: 120_000 })
+  } catch (err) {
+    // Leave nothing behind when a pod fails to start.
+    await down(played)
+    throw err
+  }
+  return played
 }
 
 /** Removes what `play` made; safe to call twice and after a failed play. */
-export async function down (played: Pick<Played, 'yaml' | 'network'>, opts: { removeNetwork?: boolean } = {}): Promise<void> {
+export async function down (played: Pick<Played, 'yaml' | 'network' | 'pods'>, opts: { removeNetwork?: boolean } = {}): Promise<void> {
   await run('podman', ['kube', 'down', '-'], { input: played.yaml, timeoutMs: 120_000 })
+  for (const pod of Object.values(played.pods)) {
+    await run('podman', ['pod', 'rm', '-f', '-t', '2', pod.name])
+    for (const v of pod.volumes) await run('podman', ['volume', 'rm', '-f', v])
+  }
   // ConfigMap volumes Podman made for the pods are named after the ConfigMaps.
   for (const d of parseAllDocuments(played.yaml).map((x) => x.toJS() as K8sDoc | null)) {
     if (d?.kind === 'ConfigMap' && d.metadata?.name !== undefined) await run('podman', ['volume', 'rm', '-f', d.metadata.name])
