@@ -15,6 +15,7 @@ APT_PACKAGES=(
   prometheus
   default-jdk-headless
   podman buildah runc uidmap slirp4netns fuse-overlayfs debootstrap containernetworking-plugins
+  netavark aardvark-dns
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -54,6 +55,10 @@ if [ ! -x .cache/node24/bin/node ]; then
 fi
 
 log "installing workspace dependencies"
-pnpm install --frozen-lockfile --reporter=silent
+# pm-on-fail=ignore: pnpm 12 otherwise refuses a frozen install when it cannot record the
+# packageManager pin in the lockfile (seen here: "the registry publishes no pnpm 12.21.0").
+pnpm install --frozen-lockfile --config.pm-on-fail=ignore --reporter=silent
 log "building"
 pnpm -s build
+# Podman engine settings this kind of host needs (only written when absent or ours).
+if [ "$(id -u)" = 0 ] && command -v podman >/dev/null 2>&1; then bash scripts/podman-setup.sh; fi
