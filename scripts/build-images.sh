@@ -117,7 +117,9 @@ standin_node() {
 
 # Decide the bases: upstream when present or pullable, else stand-ins.
 resolve_bases() {
-  local up_slim=node:24-bookworm-slim up_full=node:24-bookworm use_standin=0
+  # Fully qualified: Podman would otherwise match a short name against any local image whose
+  # name ends the same way (our stand-ins included).
+  local up_slim=docker.io/library/node:24-bookworm-slim up_full=docker.io/library/node:24-bookworm use_standin=0
   if [ -z "${NODE_IMAGE:-}" ] || [ -z "${NODE_BUILD_IMAGE:-}" ]; then
     case $STANDIN in
       always) use_standin=1 ;;
@@ -167,7 +169,9 @@ LABEL_ARGS=(--build-arg "REVISION=$REVISION" --build-arg "VERSION=$VERSION")
 report=()
 for i in "${images[@]}"; do
   tag=$PREFIX/$i:$TAG
-  build "$tag" "images/$i/Dockerfile" . "${BASE_ARGS[@]}" "${LABEL_ARGS[@]}"
+  ctx=.
+  [ "$i" != examples ] || ctx=examples   # the services build from the workspace root
+  build "$tag" "images/$i/Dockerfile" "$ctx" "${BASE_ARGS[@]}" "${LABEL_ARGS[@]}"
   # The image's own layers: its size minus its runtime base (the Dockerfile's `base` stage,
   # already in the layer cache, tagged so its size can be read).
   line="$(printf '%-44s %9s' "$tag" "$(mb "$(size_of "$tag")")")"

@@ -111,7 +111,7 @@ show_adapter() {
   bold ''
   bold '3. Adapter: StatsD (and JMX, JSON stats) in, one /metrics out, scraped by Prometheus'
   local app metrics prom
-  app=$(port 3-adapter metrics-app 8080); metrics=$(port 3-adapter metrics-app 9102); prom=$(port 3-adapter prometheus 9090)
+  app=$(port 3-adapter metrics-app 8080); metrics=$(port 3-adapter metrics-app 9102); prom=$(port 3-adapter metrics-prometheus 9090)
   for _ in $(seq 1 7); do curl -fsS -m 3 -X POST "http://127.0.0.1:$app/order?channel=demo" >/dev/null || true; done
   note "7 orders posted to the app, which sends StatsD to the adapter on localhost:9125"
   if wait_for 60 has_value "$prom" 'sum(shop_orders_total)'; then
@@ -154,7 +154,7 @@ urls() {
   note "ambassador  app         http://127.0.0.1:$(port 2-ambassador shop 8080)/kv/demo-1"
   note "            ambassador  http://127.0.0.1:$(port 2-ambassador shop 9121)/metrics"
   note "adapter     /metrics    http://127.0.0.1:$(port 3-adapter metrics-app 9102)/metrics"
-  note "            Prometheus  http://127.0.0.1:$(port 3-adapter prometheus 9090)/graph?g0.expr=shop_orders_total"
+  note "            Prometheus  http://127.0.0.1:$(port 3-adapter metrics-prometheus 9090)/graph?g0.expr=shop_orders_total"
   note "together    app         http://127.0.0.1:$(port 4-together together 8080)/"
   note "            Prometheus  http://127.0.0.1:$(port 4-together together-prometheus 9090)/"
   bold ''

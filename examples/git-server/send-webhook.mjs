@@ -1,4 +1,5 @@
 // Posts one GitHub-style push event (X-GitHub-Event: push, X-Hub-Signature-256) to WEBHOOK_URL.
+/* global fetch, AbortSignal */
 import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 

@@ -282,7 +282,7 @@ describe('images and example pods on Podman', { skip }, () => {
     it('plays the JVM and Prometheus, the JVM serving JMX', async () => {
       const played = ctx.played!
       await withLogs(played, async () => {
-        await waitFor('prometheus ready', async () => (await httpGet(`http://127.0.0.1:${hostPort(played, 'prometheus', 9090)}/-/ready`)).status === 200 ? true : undefined, 60_000)
+        await waitFor('prometheus ready', async () => (await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-prometheus', 9090)}/-/ready`)).status === 200 ? true : undefined, 60_000)
         const jvm = await waitFor('the JVM\'s MBean registered', async () => { const r = await run('podman', ['logs', containerName(played, 'metrics-app', 'jvm')]); return r.stdout.includes('orders app started') ? r.stdout : undefined }, 60_000)
         assert.match(jvm, /com\.example\.shop:type=Orders/)
       })
@@ -296,7 +296,7 @@ describe('images and example pods on Podman', { skip }, () => {
         const metrics = await waitFor('shop_orders_total on the adapter', async () => { const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-app', 9102)}/metrics`); return /^shop_orders_total\{[^}]*\} 5$/m.test(r.body) ? r.body : undefined }, 30_000)
         assert.match(metrics, /shop_http_request_duration_seconds_bucket/)
         const value = await waitFor('Prometheus query', async () => {
-          const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'prometheus', 9090)}/api/v1/query?query=${encodeURIComponent('sum(shop_orders_total)')}`)
+          const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-prometheus', 9090)}/api/v1/query?query=${encodeURIComponent('sum(shop_orders_total)')}`)
           const j = JSON.parse(r.body) as { data?: { result?: Array<{ value: [number, string] }> } }
           return j.data?.result?.[0]?.value[1]
         }, 60_000, 1000)
@@ -307,6 +307,23 @@ describe('images and example pods on Podman', { skip }, () => {
 
   describe('4-together: one app pod composed from all three parts', () => {
     const ctx = useExample('4-together')
+
+    it('plays every container of the four pods running, the app pod\'s parts answering on their ports', async () => {
+      const played = ctx.played!
+      await withLogs(played, async () => {
+        await assertAllRunning(played)
+        for (const port of [8081, 9121, 9102]) {
+          const r = await waitFor(`together :${port}/healthz`, async () => { const x = await httpGet(`http://127.0.0.1:${hostPort(played, 'together', port)}/healthz`); return x.status === 200 ? x : undefined }, 30_000)
+          assert.equal(r.status, 200)
+        }
+        const up = await waitFor('Prometheus scraping the adapter', async () => {
+          const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'together-prometheus', 9090)}/api/v1/query?query=${encodeURIComponent('up{job="together"}')}`)
+          const j = JSON.parse(r.body) as { data?: { result?: Array<{ value: [number, string] }> } }
+          return j.data?.result?.[0]?.value[1] === '1' ? true : undefined
+        }, 60_000, 1000)
+        assert.equal(up, true)
+      })
+    })
 
     it('content from git-sync, data through the ambassador, metrics through the adapter', async (t) => {
       if (!needsRealServices(t, ctx)) return

@@ -23,7 +23,7 @@ export async function buildImages (images: readonly string[] = []): Promise<void
       log.write(d)
       for (const line of d.toString().split('\n')) {
         // Progress: the script's own headings and the size report.
-        if (line.includes('==>') || line.startsWith(prefix)) process.stderr.write(`  build: ${line.replace(/\x1b\[[0-9;]*m/g, '')}\n`)
+        if (line.includes('==>') || line.startsWith(prefix)) process.stderr.write(`  build: ${line.replace(new RegExp(String.fromCharCode(27) + '\\[[0-9;]*m', 'g'), '')}\n`)
       }
     }
     child.stdout.on('data', onData)

@@ -39,9 +39,9 @@ try {
     process.stdout.write(prepared.yaml)
   } else {
     process.stderr.write('usage: pods-cli play EXAMPLE [--network N] [--suffix S] [--state FILE] | down --state FILE [--keep-network] | render EXAMPLE\n')
-    process.exit(2)
+    process.exitCode = 2
   }
 } catch (err) {
   process.stderr.write(`pods-cli: ${err instanceof Error ? err.message : String(err)}\n`)
-  process.exit(1)
+  process.exitCode = 1
 }
