@@ -119,7 +119,7 @@ show_adapter() {
   else
     warn "no shop_orders_total in Prometheus yet (adapter: http://127.0.0.1:$metrics/metrics)"
   fi
-  note "Prometheus: up{job=\"metrics-app\"} = $(prom_query "$prom" 'up{job="metrics-app"}' | awk '{print $NF}')"
+  note "Prometheus: up{job=\"metrics-app\"} = $(prom_query "$prom" 'up{job=~"metrics-app.*"}' | awk '{print $NF}')"
 }
 
 show_together() {
@@ -172,7 +172,7 @@ esac
 
 if [ "${SKIP_SETUP:-0}" != 1 ]; then
   log "setting up (scripts/setup.sh: system packages, pnpm, dependencies, build)"
-  bash scripts/setup.sh
+  SKIP_IMAGES=1 bash scripts/setup.sh
 fi
 [ "$(id -u)" != 0 ] || bash scripts/podman-setup.sh
 log "building the images (progress below; cached after the first time)"
