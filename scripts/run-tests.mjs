@@ -41,15 +41,14 @@ function findTests (dir) {
   return out
 }
 
-let files = []
-for (const pkg of readdirSync(join(root, 'packages'))) files.push(...findTests(join(root, 'packages', pkg, 'dist', 'test')))
-if (!unit) {
-  files.push(...findTests(join(root, 'test', 'dist')))
-  files.push(...findTests(join(root, 'examples', 'dist')))
-}
-if (only.length > 0) files = files.filter((f) => only.some((o) => f.includes(o)))
-files.sort()
-if (files.length === 0) {
+const select = (list) => (only.length > 0 ? list.filter((f) => only.some((o) => f.includes(o))) : list).sort()
+const unitFiles = []
+for (const pkg of readdirSync(join(root, 'packages'))) unitFiles.push(...findTests(join(root, 'packages', pkg, 'dist', 'test')))
+// End-to-end tests build images and play pods: they do not depend on the host's Node, so they
+// run once, under the first Node; the package tests run under every Node asked for.
+const e2eFiles = unit ? [] : findTests(join(root, 'test', 'dist'))
+const allFiles = select([...unitFiles, ...e2eFiles])
+if (allFiles.length === 0) {
   console.error('run-tests: no test files found; run `pnpm build` first')
   process.exit(1)
 }
@@ -57,7 +56,9 @@ if (files.length === 0) {
 const totals = { pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 }
 let failedRuns = 0
 
-for (const node of nodes) {
+for (const [n, node] of nodes.entries()) {
+  const files = n === 0 ? allFiles : select(unitFiles)
+  if (files.length === 0) continue
   const version = await new Promise((resolve) => {
     const p = spawn(node, ['--version'])
     let s = ''
@@ -65,6 +66,12 @@ for (const node of nodes) {
     p.on('close', () => resolve(s.trim()))
     p.on('error', () => resolve('unavailable'))
   })
+  if (version === 'unavailable') {
+    console.error(`run-tests: cannot run ${node}; run bash scripts/setup.sh`)
+    failedRuns++
+    totals.fail++
+    continue
+  }
   console.log(`\n=== node ${version}: ${files.length} test files ===`)
   const nodeArgs = ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000']
   if (process.env.TEST_NAME_PATTERN) nodeArgs.push(`--test-name-pattern=${process.env.TEST_NAME_PATTERN}`)

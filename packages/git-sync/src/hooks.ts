@@ -1,0 +1,122 @@
+// The exec hook and webhook: run after a sync that changed the hash (and once at start-up),
+// asynchronously, coalesced to the latest hash, retried with backoff until one succeeds.
+
+import { spawn } from 'node:child_process'
+import type { Logger } from '@pod-patterns/runtime'
+
+export type HookName = 'exechook' | 'webhook'
+
+export interface Hook {
+  readonly name: HookName
+  /** Runs once for hash; throws on failure. */
+  run: (hash: string, worktree: string) => Promise<void>
+}
+
+export function execHook (command: string, timeoutMs: number, logger: Logger): Hook {
+  return {
+    name: 'exechook',
+    async run (hash, worktree) {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(command, [], {
+          cwd: worktree,
+          env: { ...process.env, GITSYNC_HASH: hash },
+          stdio: ['ignore', 'pipe', 'pipe']
+        })
+        let out = ''
+        const keep = (d: Buffer): void => { out = (out + d.toString()).slice(-4096) }
+        child.stdout.on('data', keep)
+        child.stderr.on('data', keep)
+        const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
+        child.on('error', (err) => { clearTimeout(timer); reject(err) })
+        child.on('close', (code, sig) => {
+          clearTimeout(timer)
+          if (out.trim() !== '') logger.debug({ hook: 'exechook', output: out.trim() }, 'exechook output')
+          if (code === 0) resolve()
+          else reject(new Error(sig !== null ? `exechook killed by ${sig}${sig === 'SIGKILL' ? ' (timeout)' : ''}` : `exechook exited ${String(code)}: ${out.trim().slice(-500)}`))
+        })
+      })
+    }
+  }
+}
+
+export function webHook (url: string, method: string, successStatus: number, timeoutMs: number): Hook {
+  return {
+    name: 'webhook',
+    async run (hash) {
+      const req = fetch(url, { method, headers: { 'Gitsync-Hash': hash }, signal: AbortSignal.timeout(timeoutMs) })
+      // 0 or -1: fire and forget, the answer does not matter.
+      if (successStatus <= 0) {
+        req.then(async (r) => { await r.body?.cancel() }, () => undefined)
+        return
+      }
+      const res = await req
+      await res.body?.cancel()
+      if (res.status !== successStatus) throw new Error(`webhook answered ${res.status}, want ${successStatus}`)
+    }
+  }
+}
+
+/** Runs one hook in the background, always for the newest hash it was given. */
+export class HookRunner {
+  private readonly hook: Hook
+  private readonly backoffMs: number
+  private readonly logger: Logger
+  private readonly count: (status: 'success' | 'error') => void
+  private pending: { hash: string, worktree: string } | undefined
+  private running: Promise<void> | undefined
+  private stopped = false
+  private wake: (() => void) | undefined
+
+  constructor (hook: Hook, backoffMs: number, logger: Logger, count: (status: 'success' | 'error') => void) {
+    this.hook = hook
+    this.backoffMs = backoffMs
+    this.logger = logger
+    this.count = count
+  }
+
+  get name (): HookName { return this.hook.name }
+
+  /** Queues hash; a hash queued while an older one is retrying replaces it. */
+  send (hash: string, worktree: string): void {
+    this.pending = { hash, worktree }
+    this.wake?.()
+    this.running ??= this.loop().finally(() => { this.running = undefined })
+  }
+
+  /** Runs once in the foreground (for --one-time); true on success. */
+  async runOnce (hash: string, worktree: string): Promise<boolean> {
+    try {
+      await this.hook.run(hash, worktree)
+      this.count('success')
+      this.logger.info({ hook: this.hook.name, hash }, 'hook succeeded')
+      return true
+    } catch (err) {
+      this.count('error')
+      this.logger.error({ hook: this.hook.name, hash, err }, 'hook failed')
+      return false
+    }
+  }
+
+  private async loop (): Promise<void> {
+    while (!this.stopped && this.pending !== undefined) {
+      const job = this.pending
+      this.pending = undefined
+      const ok = await this.runOnce(job.hash, job.worktree)
+      if (!ok && !this.stopped) {
+        // Retry the same hash unless a newer one arrived meanwhile.
+        this.pending ??= job
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.backoffMs)
+          this.wake = () => { clearTimeout(t); resolve() }
+        })
+        this.wake = undefined
+      }
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.wake?.()
+    await this.running
+  }
+}

@@ -1,0 +1,300 @@
+// One sync of the on-disk contract: a git repo at --root, each published commit a worktree at
+// root/.worktrees/<sha>, and --link a relative symlink swapped atomically onto the new one.
+
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { chmod, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import type { Logger } from '@pod-patterns/runtime'
+import { PodPatternsError } from '@pod-patterns/runtime'
+import type { GitSyncConfig } from './config.js'
+import type { GitRunner } from './git-runner.js'
+
+export const WORKTREES_DIR = '.worktrees'
+const SHA_RE = /^[0-9a-f]{40}$/
+
+export interface SyncResult {
+  /** The commit published after this sync. */
+  hash: string
+  /** Whether the link moved to a new worktree. */
+  changed: boolean
+  /** Whether git fetch ran (false when idling on a SHA). */
+  fetched: boolean
+}
+
+export interface SyncHooks {
+  /** Called after fetching, before publishing; throws to refuse the commit. */
+  verify?: (sha: string, fetchedObject: string, signal: AbortSignal) => Promise<void>
+  onFetch?: () => void
+}
+
+export function isSha (ref: string): boolean { return SHA_RE.test(ref) }
+
+export class RepoSync {
+  private readonly config: Readonly<GitSyncConfig>
+  private readonly git: GitRunner
+  private readonly logger: Logger
+  private readonly fetchUrl: string
+  root = ''
+  linkPath = ''
+  private rootChecked = false
+
+  constructor (config: Readonly<GitSyncConfig>, git: GitRunner, logger: Logger, fetchUrl: string) {
+    this.config = config
+    this.git = git
+    this.logger = logger
+    this.fetchUrl = fetchUrl
+  }
+
+  /** Resolves --root (creating it) and --link to absolute real paths. */
+  async resolvePaths (): Promise<void> {
+    const abs = resolve(this.config.root)
+    await mkdir(abs, { recursive: true })
+    this.root = await realpath(abs)
+    this.linkPath = isAbsolute(this.config.link) ? this.config.link : join(this.root, this.config.link)
+  }
+
+  /** root-relative-or-absolute path for the error/touch files. */
+  rootPath (p: string): string { return isAbsolute(p) ? p : join(this.root, p) }
+
+  /** The SHA the link points at now, or undefined. */
+  async currentHash (): Promise<string | undefined> {
+    try {
+      const target = await readlink(this.linkPath)
+      const sha = basename(target)
+      return SHA_RE.test(sha) ? sha : undefined
+    } catch { return undefined }
+  }
+
+  worktreePath (sha: string): string { return join(this.root, WORKTREES_DIR, sha) }
+
+  /** Makes sure the root is a sane git repo of its own, wiping and re-initialising it if not. */
+  async ensureRoot (signal: AbortSignal): Promise<void> {
+    if (this.rootChecked) return
+    const entries = await readdir(this.root)
+    let sane = false
+    if (entries.length > 0) sane = await this.rootIsSane(signal)
+    if (!sane) {
+      if (entries.length > 0) {
+        this.logger.warn({ root: this.root }, 'root is not a usable git-sync repo; wiping its contents and starting over')
+        await Promise.all(entries.map(async (e) => await rm(join(this.root, e), { recursive: true, force: true })))
+      }
+      await this.git.run(['init', '-q', '-b', 'git-sync'], { cwd: this.root, signal })
+      this.logger.info({ root: this.root }, 'initialised the root repo')
+    }
+    await this.git.run(['config', 'remote.origin.url', this.fetchUrl], { cwd: this.root, signal })
+    this.rootChecked = true
+  }
+
+  private async rootIsSane (signal: AbortSignal): Promise<boolean> {
+    if (!existsSync(join(this.root, '.git'))) return false
+    const top = await this.git.tryRun(['rev-parse', '--show-toplevel'], { cwd: this.root, signal })
+    if (top === undefined) return false
+    let topReal: string
+    try { topReal = await realpath(top.trim()) } catch { return false }
+    if (topReal !== this.root) {
+      this.logger.warn({ root: this.root, toplevel: topReal }, 'root sits inside another git repo')
+      return false
+    }
+    // A crash during a shallow fetch leaves this lock behind and every later fetch fails.
+    if (existsSync(join(this.root, '.git', 'shallow.lock'))) {
+      this.logger.warn('root has a leftover shallow.lock')
+      return false
+    }
+    if (await this.git.tryRun(['fsck', '--no-progress', '--connectivity-only'], { cwd: this.root, signal }) === undefined) {
+      this.logger.warn('root fails git fsck')
+      return false
+    }
+    return true
+  }
+
+  /** Whether the worktree for sha exists, is checked out at sha and is usable. */
+  async worktreeIsSane (sha: string, _signal: AbortSignal): Promise<boolean> {
+    const wt = this.worktreePath(sha)
+    // Read what `git rev-parse HEAD` would, without a process per loop: the worktree's .git
+    // pointer, then the detached HEAD in its gitdir.
+    try {
+      if (!(await stat(wt)).isDirectory()) return false
+      const gitdir = await this.worktreeGitdir(wt)
+      const head = (await readFile(join(gitdir, 'HEAD'), 'utf8')).trim()
+      if (head !== sha) return false
+      return (await readdir(wt)).length > 1 || this.config.sparseCheckoutFile !== ''
+    } catch { return false }
+  }
+
+  /** Fetches the ref and returns [commit sha, fetched object (tag or commit)]. */
+  async fetch (signal: AbortSignal): Promise<[string, string]> {
+    const c = this.config
+    // A partial clone must come from a configured promisor remote, so that later checkouts can
+    // fetch the blobs they need; without a filter the URL is used directly.
+    if (c.filter !== '') await this.configurePromisor(signal)
+    const args = ['fetch', c.filter !== '' ? 'origin' : this.fetchUrl, c.ref, '--verbose', '--no-progress', '--prune', '--no-auto-gc']
+    if (c.depth > 0) args.push('--depth', String(c.depth))
+    else if (existsSync(join(this.root, '.git', 'shallow'))) args.push('--unshallow')
+    if (c.filter !== '') args.push(`--filter=${c.filter}`)
+    await this.git.run(args, { cwd: this.root, signal })
+    const [obj, sha] = (await this.git.run(['rev-parse', 'FETCH_HEAD', 'FETCH_HEAD^{commit}'], { cwd: this.root, signal })).trim().split('\n')
+    if (obj === undefined || sha === undefined || !SHA_RE.test(sha)) throw new PodPatternsError('BAD_FETCH_HEAD', `unexpected FETCH_HEAD: ${String(obj)} ${String(sha)}`)
+    return [sha, obj]
+  }
+
+  private promisorReady = false
+  private async configurePromisor (signal: AbortSignal): Promise<void> {
+    if (this.promisorReady) return
+    const set = async (k: string, v: string): Promise<void> => { await this.git.run(['config', k, v], { cwd: this.root, signal }) }
+    await set('remote.origin.promisor', 'true')
+    await set('remote.origin.partialclonefilter', this.config.filter)
+    await set('extensions.partialClone', 'origin')
+    this.promisorReady = true
+  }
+
+  /** Runs one sync. */
+  async sync (signal: AbortSignal, hooks: SyncHooks = {}): Promise<SyncResult> {
+    await this.ensureRoot(signal)
+    const current = await this.currentHash()
+    const c = this.config
+    // A SHA never moves: once it is published and intact there is nothing to fetch.
+    if (isSha(c.ref) && current === c.ref && await this.worktreeIsSane(current, signal)) {
+      return { hash: current, changed: false, fetched: false }
+    }
+    let sha: string
+    let obj: string
+    try {
+      [sha, obj] = await this.fetch(signal)
+    } catch (err) {
+      // A stale shallow.lock (crash mid-fetch) blocks every later fetch: re-check the root next time.
+      if (existsSync(join(this.root, '.git', 'shallow.lock'))) this.rootChecked = false
+      throw err
+    }
+    hooks.onFetch?.()
+    if (sha === current && await this.worktreeIsSane(sha, signal)) {
+      return { hash: sha, changed: false, fetched: true }
+    }
+    if (hooks.verify !== undefined) await hooks.verify(sha, obj, signal)
+    await this.addWorktree(sha, signal)
+    await this.swapLink(sha, current)
+    await this.cleanup(sha, signal)
+    return { hash: sha, changed: true, fetched: true }
+  }
+
+  private async addWorktree (sha: string, signal: AbortSignal): Promise<void> {
+    const c = this.config
+    const wt = this.worktreePath(sha)
+    const wtDir = join(this.root, WORKTREES_DIR)
+    if (existsSync(wt) || (await lstat(wt).catch(() => undefined)) !== undefined) {
+      this.logger.info({ worktree: wt }, 'removing a bad or half-built worktree before rebuilding it')
+      await rm(wt, { recursive: true, force: true })
+    }
+    await this.git.run(['worktree', 'prune'], { cwd: this.root, signal })
+    await mkdir(wtDir, { recursive: true })
+    await this.git.run(['worktree', 'add', '--force', '--detach', '--no-checkout', wt, sha], { cwd: this.root, signal })
+    const gitdir = await this.worktreeGitdir(wt)
+    if (c.sparseCheckoutFile !== '') {
+      const patterns = await readFile(c.sparseCheckoutFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new PodPatternsError('SPARSE_FILE', `can't read --sparse-checkout-file ${c.sparseCheckoutFile}: ${err.code ?? err.message}`)
+      })
+      await mkdir(join(gitdir, 'info'), { recursive: true })
+      await writeFile(join(gitdir, 'info', 'sparse-checkout'), patterns)
+      await this.git.run(['config', 'extensions.worktreeConfig', 'true'], { cwd: this.root, signal })
+      await this.git.run(['config', '--worktree', 'core.sparseCheckout', 'true'], { cwd: wt, signal })
+    }
+    await this.git.run(['reset', '--hard', '-q', sha], { cwd: wt, signal })
+    if (c.submodules !== 'off' && existsSync(join(wt, '.gitmodules'))) {
+      const args = ['submodule', 'update', '--init']
+      if (c.submodules === 'recursive') args.push('--recursive')
+      if (c.depth > 0) args.push('--depth', String(c.depth))
+      await this.git.run(args, { cwd: wt, signal })
+    }
+    // A relative .git pointer keeps the volume usable when it is mounted at another path.
+    await writeFile(join(wt, '.git'), `gitdir: ${relative(wt, gitdir)}\n`)
+    if (c.groupWrite) await makeGroupWritable(wt)
+  }
+
+  private async worktreeGitdir (wt: string): Promise<string> {
+    const text = await readFile(join(wt, '.git'), 'utf8')
+    const m = /^gitdir:\s*(.+)$/m.exec(text)
+    if (m === null) throw new PodPatternsError('WORKTREE_BROKEN', `worktree ${wt} has no gitdir`)
+    const p = (m[1] as string).trim()
+    return isAbsolute(p) ? p : resolve(wt, p)
+  }
+
+  /** Points the link at the new worktree: a temp link beside it, then rename() over it. */
+  private async swapLink (sha: string, previous: string | undefined): Promise<void> {
+    const linkDir = dirname(this.linkPath)
+    await mkdir(linkDir, { recursive: true })
+    const target = relative(linkDir, this.worktreePath(sha))
+    const tmp = join(linkDir, `.${basename(this.linkPath)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+    await symlink(target, tmp)
+    try {
+      await rename(tmp, this.linkPath)
+    } catch (err) {
+      await rm(tmp, { force: true })
+      throw err
+    }
+    // The old worktree's staleness clock starts now.
+    if (previous !== undefined && previous !== sha) {
+      const now = new Date()
+      await utimes(this.worktreePath(previous), now, now).catch(() => undefined)
+    }
+    this.logger.info({ hash: sha, link: this.linkPath }, 'updated the link')
+  }
+
+  /** Removes stale worktrees and garbage, prunes, expires reflogs and runs gc per --git-gc. */
+  async cleanup (current: string, signal: AbortSignal): Promise<void> {
+    const c = this.config
+    const wtDir = join(this.root, WORKTREES_DIR)
+    const now = Date.now()
+    let entries: string[] = []
+    try { entries = await readdir(wtDir) } catch { /* none yet */ }
+    for (const e of entries) {
+      if (e === current) continue
+      const p = join(wtDir, e)
+      const st = await lstat(p).catch(() => undefined)
+      if (st === undefined) continue
+      const isWorktree = st.isDirectory() && SHA_RE.test(e)
+      if (isWorktree && c.staleWorktreeTimeout > 0 && now - st.mtimeMs < c.staleWorktreeTimeout) continue
+      await rm(p, { recursive: true, force: true })
+      this.logger.debug({ path: p }, 'removed a stale worktree or stray entry')
+    }
+    // v3 kept worktrees at root/<sha>; an in-place upgrade leaves them behind.
+    for (const e of await readdir(this.root)) {
+      if (SHA_RE.test(e) && e !== current) await rm(join(this.root, e), { recursive: true, force: true })
+    }
+    await this.git.run(['worktree', 'prune', '--verbose'], { cwd: this.root, signal })
+    await this.git.run(['reflog', 'expire', '--expire-unreachable=all', '--all'], { cwd: this.root, signal })
+    switch (c.gitGc) {
+      case 'auto': await this.git.run(['gc', '--auto', '--quiet'], { cwd: this.root, signal }); break
+      case 'always': await this.git.run(['gc', '--prune=all', '--quiet'], { cwd: this.root, signal }); break
+      case 'aggressive': await this.git.run(['gc', '--aggressive', '--prune=all', '--quiet'], { cwd: this.root, signal }); break
+      case 'off': break
+    }
+  }
+
+  /** Removes worktrees that have gone stale even when nothing new was synced. */
+  async expireStale (current: string, signal: AbortSignal): Promise<void> {
+    if (this.config.staleWorktreeTimeout <= 0) return
+    const wtDir = join(this.root, WORKTREES_DIR)
+    let entries: string[] = []
+    try { entries = await readdir(wtDir) } catch { return }
+    let removed = false
+    for (const e of entries) {
+      if (e === current) continue
+      const st = await lstat(join(wtDir, e)).catch(() => undefined)
+      if (st !== undefined && Date.now() - st.mtimeMs >= this.config.staleWorktreeTimeout) {
+        await rm(join(wtDir, e), { recursive: true, force: true })
+        removed = true
+      }
+    }
+    if (removed) await this.git.run(['worktree', 'prune'], { cwd: this.root, signal })
+  }
+}
+
+async function makeGroupWritable (dir: string): Promise<void> {
+  const walk = async (p: string): Promise<void> => {
+    const st = await lstat(p)
+    if (st.isSymbolicLink()) return
+    await chmod(p, (st.mode & 0o7777) | 0o020 | (st.isDirectory() ? 0o010 : 0))
+    if (st.isDirectory()) for (const e of await readdir(p)) await walk(join(p, e))
+  }
+  await walk(dir)
+}

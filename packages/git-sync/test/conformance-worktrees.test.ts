@@ -1,0 +1,132 @@
+// Conformance with kubernetes/git-sync v4's e2e cases: worktree cleanup, recovery and upgrade.
+// Each test runs the real CLI against file:// repos and asserts on files, link and metrics.
+
+import assert from 'node:assert/strict'
+import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, readlinkSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { after, describe } from 'node:test'
+import { cleanupAll, exists, fileIn, git, metric, runSync, sleep, startSync, waitFor, waitForContent, waitMetric } from './helpers/fixture.js'
+import { conformance, newCase } from './helpers/case.js'
+
+after(cleanupAll)
+const GOOD = 'git_sync_count_total{status="success"}'
+
+describe('conformance: worktrees', { concurrency: 2 }, () => {
+  conformance('worktree_cleanup', async () => {
+    const c = newCase('worktree_cleanup')
+    const p = startSync(c.httpArgs('--period=100ms'))
+    const port = await p.httpPort()
+    await waitForContent(c.link, 'worktree_cleanup', p)
+    p.signal('SIGSTOP') // the anchor pauses the container; we stop the process
+    try {
+      c.repo.commit('worktree_cleanup-ok', 'file2')
+      const sha = c.repo.head()
+      c.repo.git('worktree', 'add', '-q', join(c.root, '.worktrees', sha), '-b', 'e2e', '--no-checkout')
+      mkdirSync(join(c.root, '.worktrees/not_a_hash/subdir'), { recursive: true })
+      writeFileSync(join(c.root, '.worktrees/not_a_directory'), '')
+    } finally { p.signal('SIGCONT') }
+    await waitForContent(c.link, 'worktree_cleanup-ok', p, 30_000, 'file2')
+    await waitFor(() => !exists(join(c.root, '.worktrees/not_a_hash')) && !exists(join(c.root, '.worktrees/not_a_directory')))
+    await waitMetric(port, GOOD, 2)
+    assert.deepEqual(readdirSync(join(c.root, '.worktrees')), [c.repo.head()])
+  })
+
+  conformance('worktree_unexpected_removal', async () => {
+    const c = newCase('worktree_unexpected_removal')
+    const p = startSync(c.httpArgs('--period=100ms'))
+    const port = await p.httpPort()
+    await waitForContent(c.link, 'worktree_unexpected_removal', p)
+    p.signal('SIGSTOP')
+    rmSync(join(c.root, '.worktrees', c.repo.head()), { recursive: true, force: true })
+    p.signal('SIGCONT')
+    await waitFor(async () => await metric(port, GOOD) === 2, 30_000, () => p.output)
+    await waitForContent(c.link, 'worktree_unexpected_removal', p)
+  })
+
+  conformance('sync_recover_wrong_worktree_hash', async () => {
+    const c = newCase('wrong_worktree_hash')
+    const p = startSync(c.httpArgs('--period=100ms'))
+    const port = await p.httpPort()
+    await waitForContent(c.link, 'wrong_worktree_hash', p)
+    p.signal('SIGSTOP')
+    writeFileSync(join(c.link, 'file'), 'unexpected\n')
+    git(c.link, ['commit', '-qam', 'corrupt it'])
+    p.signal('SIGCONT')
+    await waitFor(async () => await metric(port, GOOD) === 2, 30_000, () => p.output)
+    await waitForContent(c.link, 'wrong_worktree_hash', p)
+  })
+
+  conformance('stale_worktree_timeout', async () => {
+    const c = newCase('stale_worktree_timeout')
+    const wt1 = c.repo.commit('stale 1')
+    const p = startSync(c.args('--period=100ms', '--stale-worktree-timeout=3s'))
+    await waitForContent(c.link, 'stale 1', p)
+    await sleep(1000)
+    const wt2 = c.repo.commit('stale 2', 'file2')
+    await waitForContent(c.link, 'stale 2', p, 30_000, 'file2')
+    assert.ok(exists(join(c.root, '.worktrees', wt1, 'file')), 'wt1 kept while fresh')
+    await sleep(1000)
+    const wt3 = c.repo.commit('stale 3', 'file3')
+    await waitForContent(c.link, 'stale 3', p, 30_000, 'file3')
+    assert.ok(exists(join(c.root, '.worktrees', wt1, 'file')))
+    assert.ok(exists(join(c.root, '.worktrees', wt2, 'file2')))
+    await waitFor(() => !exists(join(c.root, '.worktrees', wt1)), 8000, 'wt1 to expire')
+    assert.ok(exists(join(c.root, '.worktrees', wt2, 'file2')), 'wt2 still fresh')
+    await waitFor(() => !exists(join(c.root, '.worktrees', wt2)), 8000, 'wt2 to expire')
+    assert.ok(exists(join(c.root, '.worktrees', wt3, 'file3')))
+  })
+
+  conformance('stale_worktree_timeout_restart', async () => {
+    const c = newCase('stale_restart')
+    const wt1 = c.repo.commit('restart 1')
+    assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
+    const wt2 = c.repo.commit('restart 2', 'file2')
+    assert.equal((await runSync(c.args('--one-time', '--stale-worktree-timeout=60s'))).exitCode, 0)
+    assert.ok(exists(join(c.root, '.worktrees', wt1, 'file')), 'wt1 kept: it only just stopped being current')
+    const wt3 = c.repo.commit('restart 3', 'file3')
+    assert.equal((await runSync(c.args('--one-time', '--stale-worktree-timeout=60s'))).exitCode, 0)
+    assert.ok(exists(join(c.root, '.worktrees', wt1)) && exists(join(c.root, '.worktrees', wt2)))
+    // Let a minute pass for wt1 only: its staleness clock is the directory's mtime, kept across restarts.
+    const old = new Date(Date.now() - 61_000)
+    utimesSync(join(c.root, '.worktrees', wt1), old, old)
+    assert.equal((await runSync(c.args('--one-time', '--stale-worktree-timeout=60s'))).exitCode, 0)
+    assert.ok(!exists(join(c.root, '.worktrees', wt1)), 'wt1 expired across restarts')
+    assert.ok(exists(join(c.root, '.worktrees', wt2)), 'wt2 still fresh')
+    assert.ok(exists(join(c.root, '.worktrees', wt3, 'file3')))
+  })
+
+  conformance('v3_v4_upgrade_in_place', async () => {
+    const c = newCase('v3_v4_upgrade_in_place')
+    c.repo.commit('upgrade 1')
+    assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
+    const wt = readlinkSync(c.link)
+    const sha = basename(wt)
+    renameSync(join(c.root, wt), join(c.root, sha))
+    rmSync(c.link)
+    symlinkSync(sha, c.link)
+    c.repo.commit('upgrade 2', 'file2')
+    const p = await runSync(c.args('--one-time'))
+    assert.equal(p.exitCode, 0, p.output)
+    assert.equal(fileIn(c.link), 'upgrade 1')
+    assert.equal(fileIn(c.link, 'file2'), 'upgrade 2')
+    assert.ok(!exists(join(c.root, sha)))
+  })
+
+  conformance('sync_crash_no_link_cleanup_retry', async () => {
+    const c = newCase('crash_no_link')
+    assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
+    rmSync(c.link)
+    const p = await runSync(c.args('--one-time'))
+    assert.equal(p.exitCode, 0, p.output)
+    assert.equal(fileIn(c.link), 'crash_no_link')
+  })
+
+  conformance('sync_crash_no_worktree_cleanup_retry', async () => {
+    const c = newCase('crash_no_worktree')
+    assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
+    rmSync(join(c.root, '.worktrees'), { recursive: true, force: true })
+    const p = await runSync(c.args('--one-time'))
+    assert.equal(p.exitCode, 0, p.output)
+    assert.equal(fileIn(c.link), 'crash_no_worktree')
+  })
+})
