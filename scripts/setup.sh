@@ -57,9 +57,7 @@ if [ ! -x .cache/node24/bin/node ]; then
 fi
 
 log "installing workspace dependencies"
-# pm-on-fail=ignore: pnpm 12 may otherwise refuse a frozen install when it cannot record the
-# packageManager pin in the lockfile ("the registry publishes no pnpm 12.21.0", seen here).
-pnpm install --frozen-lockfile --config.pm-on-fail=ignore --reporter=silent || { log "retrying install"; sleep 5; pnpm install --frozen-lockfile --config.pm-on-fail=ignore --reporter=silent; }
+pnpm install --frozen-lockfile --config.confirm-modules-purge=false --reporter=silent || { log "retrying install"; sleep 5; pnpm install --frozen-lockfile --config.confirm-modules-purge=false --reporter=silent; }
 log "building"
 node_modules/.bin/tsc -b
 # Podman engine settings this kind of host needs (only written when absent or ours).
