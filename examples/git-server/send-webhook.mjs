@@ -1,5 +1,4 @@
 // Posts one GitHub-style push event (X-GitHub-Event: push, X-Hub-Signature-256) to WEBHOOK_URL.
-/* global fetch, AbortSignal */
 import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 
