@@ -113,6 +113,10 @@ export class Auth {
   private sshCommand (): string {
     const c = this.config
     const parts = ['ssh', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes']
+    // ssh reads ~/.ssh/config from the passwd entry's home, which a container's random UID
+    // lacks; honour $HOME (the image sets HOME=/tmp) so a mounted ssh config still applies.
+    const home = process.env.HOME
+    if (home !== undefined && home !== '' && existsSync(`${home}/.ssh/config`)) parts.push('-F', shellQuote(`${home}/.ssh/config`))
     for (const key of c.sshKeyFile) {
       // The default key is optional (the image mounts it only for ssh users); named ones are not.
       if (key === DEFAULT_SSH_KEY && !existsSync(key)) continue

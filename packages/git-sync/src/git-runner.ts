@@ -51,6 +51,16 @@ export class GitRunner {
       binary: this.binary,
       maxConcurrentProcesses: 4,
       trimmed: false,
+      // simple-git only fails a command that exits non-zero AND wrote to stderr; some git
+      // commands (verify-commit on an unsigned commit) fail silently, and that is a failure too.
+      errors: (error, result) => {
+        if (error !== undefined) return error
+        if (result.exitCode !== 0) {
+          const text = Buffer.concat([...result.stdErr, ...result.stdOut]).toString().trim()
+          return new Error(text === '' ? `exit code ${result.exitCode}` : text)
+        }
+        return undefined
+      },
       ...(opts.signal !== undefined ? { abort: opts.signal } : {}),
       // The operator owns this configuration (--git-config, ssh command, credential helpers,
       // askpass): git-sync v4 passes it to git as given, so none of it is "unsafe" here.

@@ -101,7 +101,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
   const git = new GitRunner(config.git, gitEnv())
   const repo = new RepoSync(config, git, logger, auth.fetchUrl)
   await repo.resolvePaths()
-  const verifier = config.verifySignatures === '' ? undefined : new SignatureVerifier(config.verifySignatures as 'commit' | 'tag', config.gpgKeyring, config.sshAllowedSigners)
+  const verifier = config.verifySignatures === '' ? undefined : new SignatureVerifier(config.verifySignatures === 'tag' ? 'tag' : 'commit', config.gpgKeyring, config.sshAllowedSigners)
   await verifier?.init()
 
   const hookCount = (name: HookName) => (status: 'success' | 'error') => metrics.hooks.inc({ name, status })
@@ -176,7 +176,14 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
   const errorFile = config.errorFile === '' ? undefined : repo.rootPath(config.errorFile)
   const touchFile = config.touchFile === '' ? undefined : repo.rootPath(config.touchFile)
 
-  logger.info({ config: redact(table, { ...config, repo: auth.fetchUrl } as unknown as Record<string, unknown>) }, 'git-sync starting')
+  // Log what helps debugging, never a secret: credentials and git configs by name only.
+  const shown = redact(table, { ...config, repo: auth.fetchUrl })
+  shown.credential = config.credentials.map((cr) => ({ url: cr.url, username: cr.username }))
+  delete shown.credentials
+  shown.gitConfig = config.gitConfigPairs.map(([k]) => k)
+  delete shown.gitConfigPairs
+  delete shown.gitConfigAdd
+  logger.info({ config: shown }, 'git-sync starting')
 
   /** One sync attempt; returns whether it succeeded and whether hooks should fire. */
   const syncOnce = async (first: boolean): Promise<{ ok: boolean, fire: boolean }> => {

@@ -52,6 +52,11 @@ export class RepoSync {
     await mkdir(abs, { recursive: true })
     this.root = await realpath(abs)
     this.linkPath = isAbsolute(this.config.link) ? this.config.link : join(this.root, this.config.link)
+    // A crash between symlink() and rename() leaves a temp link behind; it is never reused.
+    const prefix = `.${basename(this.linkPath)}.tmp-`
+    for (const e of await readdir(dirname(this.linkPath)).catch(() => [] as string[])) {
+      if (e.startsWith(prefix)) await rm(join(dirname(this.linkPath), e), { force: true })
+    }
   }
 
   /** root-relative-or-absolute path for the error/touch files. */

@@ -10,8 +10,8 @@ import { cleanupAll, runSync } from './helpers/fixture.js'
 after(cleanupAll)
 const base = ['--repo=file:///r', '--root=/tmp/x']
 
-describe('flags and env', { concurrency: true }, () => {
-  test('defaults match git-sync v4', () => {
+void describe('flags and env', { concurrency: true }, () => {
+  void test('defaults match git-sync v4', () => {
     const c = configFromArgs(base, {})
     assert.equal(c.ref, 'HEAD')
     assert.equal(c.depth, 1)
@@ -33,7 +33,7 @@ describe('flags and env', { concurrency: true }, () => {
     assert.equal(c.link, 'r')
   })
 
-  test('every flag has a GITSYNC_ env var', () => {
+  void test('every flag has a GITSYNC_ env var', () => {
     for (const spec of table.options) {
       if (spec.hidden === true || spec.name === 'man') continue
       const env = spec.env === undefined ? [`GITSYNC_${spec.name.toUpperCase().replace(/-/g, '_')}`] : spec.env
@@ -41,7 +41,7 @@ describe('flags and env', { concurrency: true }, () => {
     }
   })
 
-  test('GITSYNC_ env vars set flags', () => {
+  void test('GITSYNC_ env vars set flags', () => {
     const c = configFromArgs([], { GITSYNC_REPO: 'https://h/x/repo.git/', GITSYNC_ROOT: '/git', GITSYNC_PERIOD: '3s', GITSYNC_DEPTH: '0', GITSYNC_ONE_TIME: 'true', GITSYNC_SSH_KEY_FILE: '/k' })
     assert.equal(c.period, 3000)
     assert.equal(c.depth, 0)
@@ -50,13 +50,13 @@ describe('flags and env', { concurrency: true }, () => {
     assert.equal(c.link, 'repo.git', 'default link keeps .git and trims slashes')
   })
 
-  test('legacy GIT_SYNC_ vars work for v3 flags and win over GITSYNC_', () => {
+  void test('legacy GIT_SYNC_ vars work for v3 flags and win over GITSYNC_', () => {
     const c = configFromArgs([], { GIT_SYNC_REPO: 'file:///old', GITSYNC_REPO: 'file:///new', GIT_SYNC_ROOT: '/git', GIT_SYNC_PERIOD: '5s', GITSYNC_PERIOD: '7s' })
     assert.equal(c.repo, 'file:///old')
     assert.equal(c.period, 5000)
   })
 
-  test('flags new in v4 have no GIT_SYNC_ alias', () => {
+  void test('flags new in v4 have no GIT_SYNC_ alias', () => {
     for (const name of ['ref', 'filter', 'init-period', 'init-max-failures', 'stale-worktree-timeout', 'verbose', 'credential', 'github-app-installation-id']) {
       const spec = table.options.find((o) => o.name === name)
       assert.ok(spec !== undefined && spec.legacyEnv !== true, name)
@@ -64,7 +64,7 @@ describe('flags and env', { concurrency: true }, () => {
     assert.equal(configFromArgs(base, { GIT_SYNC_REF: 'x' }).ref, 'HEAD')
   })
 
-  test('v3 ssh/askpass/cookie env names are read', () => {
+  void test('v3 ssh/askpass/cookie env names are read', () => {
     const c = configFromArgs(base, { GIT_SSH_KEY_FILE: '/a', GIT_KNOWN_HOSTS: 'false', GIT_SSH_KNOWN_HOSTS_FILE: '/kh', GIT_COOKIE_FILE: 'true', GIT_ASKPASS_URL: 'http://a' })
     assert.deepEqual(c.sshKeyFile, ['/a'])
     assert.equal(c.sshKnownHosts, false)
@@ -73,7 +73,7 @@ describe('flags and env', { concurrency: true }, () => {
     assert.equal(c.askpassUrl, 'http://a')
   })
 
-  test('deprecated aliases map onto the v4 flags', () => {
+  void test('deprecated aliases map onto the v4 flags', () => {
     assert.equal(configFromArgs([...base, '--branch=b'], {}).ref, 'b')
     assert.equal(configFromArgs([...base, '--branch=b', '--rev=HEAD'], {}).ref, 'b')
     assert.equal(configFromArgs([...base, '--branch=b', '--rev=v1'], {}).ref, 'v1')
@@ -89,20 +89,20 @@ describe('flags and env', { concurrency: true }, () => {
     assert.equal(configFromArgs([...base, '--ref=r', '--branch=b'], {}).ref, 'r', 'an explicit --ref wins')
   })
 
-  test('repeatable flags accumulate', () => {
+  void test('repeatable flags accumulate', () => {
     const c = configFromArgs([...base, '--ssh-key-file=/1', '--ssh-key-file=/2', '--git-config-add=a.b:1', '--git-config-add=c.d:2'], {})
     assert.deepEqual(c.sshKeyFile, ['/1', '/2'])
     assert.deepEqual(c.gitConfigPairs, [['a.b', '1'], ['c.d', '2']])
   })
 
-  test('--git-config parses quoted values and commas', () => {
+  void test('--git-config parses quoted values and commas', () => {
     assert.deepEqual(parseGitConfigs('http.postBuffer:10485760,sect.k1:"a val",sect.k2:another val'), [['http.postBuffer', '10485760'], ['sect.k1', 'a val'], ['sect.k2', 'another val']])
     assert.deepEqual(parseGitConfigs('a.b:"x,y\\"z"'), [['a.b', 'x,y"z']])
     assert.throws(() => parseGitConfigs('nocolon'), ConfigError)
     assert.throws(() => parseGitConfigs('a.b:"open'), ConfigError)
   })
 
-  test('--sync-on-signal accepts SIGHUP, HUP and 1', () => {
+  void test('--sync-on-signal accepts SIGHUP, HUP and 1', () => {
     assert.equal(parseSignal('SIGHUP'), 'SIGHUP')
     assert.equal(parseSignal('HUP'), 'SIGHUP')
     assert.equal(parseSignal('1'), 'SIGHUP')
@@ -110,7 +110,7 @@ describe('flags and env', { concurrency: true }, () => {
     assert.throws(() => configFromArgs([...base, '--sync-on-signal=KILL'], {}), ConfigError)
   })
 
-  test('--credential JSON is validated', () => {
+  void test('--credential JSON is validated', () => {
     const c = configFromArgs([...base, '--credential={"url":"http://h/r","username":"u","password-file":"/p"}'], {})
     assert.deepEqual(c.credentials, [{ url: 'http://h/r', username: 'u', passwordFile: '/p' }])
     for (const bad of ['{', '[]', '{"url":"x"}', '{"url":"x","username":"u"}', '{"url":"x","username":"u","password":"a","password-file":"b"}', '{"url":"x","username":"u","password":"a","extra":1}']) {
@@ -118,7 +118,7 @@ describe('flags and env', { concurrency: true }, () => {
     }
   })
 
-  test('auth combinations are validated', () => {
+  void test('auth combinations are validated', () => {
     assert.throws(() => configFromArgs([...base, '--username=u'], {}), ConfigError)
     assert.throws(() => configFromArgs(base, { GITSYNC_PASSWORD: 'p' }), ConfigError)
     assert.throws(() => configFromArgs([...base, '--username=u', '--password-file=/f'], { GITSYNC_PASSWORD: 'p' }), ConfigError)
@@ -127,7 +127,7 @@ describe('flags and env', { concurrency: true }, () => {
     assert.doesNotThrow(() => configFromArgs([...base, '--github-app-client-id=c', '--github-app-installation-id=1'], { GITSYNC_GITHUB_APP_PRIVATE_KEY: 'pem' }))
   })
 
-  test('ranges and enums are validated', () => {
+  void test('ranges and enums are validated', () => {
     assert.throws(() => configFromArgs([...base, '--period=5ms'], {}), ConfigError)
     assert.throws(() => configFromArgs([...base, '--depth=-1'], {}), ConfigError)
     assert.throws(() => configFromArgs([...base, '--max-failures=-2'], {}), ConfigError)
@@ -139,39 +139,39 @@ describe('flags and env', { concurrency: true }, () => {
     assert.throws(() => configFromArgs([...base, '--verify-signatures=commit'], {}), ConfigError)
   })
 
-  test('default link is the last part of the repo', () => {
+  void test('default link is the last part of the repo', () => {
     assert.equal(defaultLinkName('https://github.com/kubernetes/git-sync'), 'git-sync')
     assert.equal(defaultLinkName('git@github.com:org/repo.git'), 'repo.git')
     assert.equal(defaultLinkName('file:///a/b//'), 'b')
   })
 
-  test('unknown env vars are ignored', () => {
+  void test('unknown env vars are ignored', () => {
     assert.doesNotThrow(() => configFromArgs(base, { GITSYNC_NOT_A_FLAG: 'x', GIT_SYNC_BOGUS: 'y' }))
   })
 })
 
-describe('CLI exit codes', { concurrency: true }, () => {
-  test('unknown flag: one line plus usage, exit 2', async () => {
+void describe('CLI exit codes', { concurrency: true }, () => {
+  void test('unknown flag: one line plus usage, exit 2', async () => {
     const p = await runSync(['--not-a-flag'])
     assert.equal(p.exitCode, 2)
     assert.match(p.stderr, /^git-sync: unknown flag: --not-a-flag\n/)
     assert.equal(p.stderr.trim().split('\n').length, 2)
   })
 
-  test('missing --root: message and usage, exit 1', async () => {
+  void test('missing --root: message and usage, exit 1', async () => {
     const p = await runSync(['--repo=file:///x'])
     assert.equal(p.exitCode, 1)
     assert.match(p.stderr, /--root must be specified/)
     assert.match(p.stderr, /Usage: git-sync/)
   })
 
-  test('invalid value: clear error, non-zero exit', async () => {
+  void test('invalid value: clear error, non-zero exit', async () => {
     const p = await runSync(['--repo=file:///x', '--root=/tmp/x', '--depth=abc'])
     assert.equal(p.exitCode, 2)
     assert.match(p.stderr, /invalid integer "abc" for --depth/)
   })
 
-  test('--help, --man and --version exit 0', async () => {
+  void test('--help, --man and --version exit 0', async () => {
     for (const flag of ['--help', '--man']) {
       const p = await runSync([flag])
       assert.equal(p.exitCode, 0)
@@ -182,7 +182,7 @@ describe('CLI exit codes', { concurrency: true }, () => {
     assert.match(v.stdout, /^git-sync \d+\.\d+\.\d+/)
   })
 
-  test('deprecated flags log a warning', async () => {
+  void test('deprecated flags log a warning', async () => {
     const p = await runSync(['--repo=file:///nonexistent/repo', '--root=/tmp/gs-deprecated-x', '--branch=main', '--one-time'])
     assert.match(p.stdout, /--branch is deprecated: use --ref instead/)
   })

@@ -22,8 +22,8 @@ async function httpCase (name: string, users: Record<string, string> | (() => Re
   return { dir, repo, server, root: join(dir, 'root'), link: join(dir, 'root/link') }
 }
 
-describe('conformance: auth over http', { concurrency: 2 }, () => {
-  conformance('auth_http_password', async () => {
+void describe('conformance: auth over http', { concurrency: 2 }, () => {
+  void conformance('auth_http_password', async () => {
     const c = await httpCase('auth_http_password')
     const base = ['--one-time', `--repo=${c.server.url('repo')}`, `--root=${c.root}`, '--link=link']
     let p = await runSync([...base, '--username=wrong'], { env: { GITSYNC_PASSWORD: 'testpass' } })
@@ -36,7 +36,7 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'auth_http_password')
   })
 
-  conformance('auth_http_password_in_url', async () => {
+  void conformance('auth_http_password_in_url', async () => {
     const c = await httpCase('auth_http_password_in_url')
     const url = (u: string, pw: string): string => `http://${u}:${pw}@127.0.0.1:${c.server.port}/repo`
     const base = ['--one-time', `--root=${c.root}`, '--link=link']
@@ -48,7 +48,7 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
     assert.ok(!p.output.includes('testpass'), 'password from the URL never logged')
   })
 
-  conformance('auth_http_password_file', async () => {
+  void conformance('auth_http_password_file', async () => {
     const c = await httpCase('auth_http_password_file')
     const pwFile = join(c.dir, 'password-file')
     const base = ['--one-time', `--repo=${c.server.url('repo')}`, `--root=${c.root}`, '--link=link', '--username=testuser', `--password-file=${pwFile}`]
@@ -60,7 +60,7 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'auth_http_password_file')
   })
 
-  conformance('auth_http_password_file_reload', async () => {
+  void conformance('auth_http_password_file_reload', async () => {
     let password = 'first'
     const c = await httpCase('password_file_reload', () => ({ testuser: password }))
     const pwFile = join(c.dir, 'password-file')
@@ -75,7 +75,7 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
     await waitForContent(c.link, 'after rotation', p)
   })
 
-  conformance('auth_askpass_url_wrong_password', async () => {
+  void conformance('auth_askpass_url_wrong_password', async () => {
     const c = await httpCase('askpass_wrong')
     const ask = await recordingServer(() => ({ status: 200, body: 'username=testuser\npassword=wrong\n' }))
     const p = await runSync(['--one-time', `--repo=${c.server.url('repo')}`, `--root=${c.root}`, '--link=link', `--askpass-url=${ask.url}/git_askpass`])
@@ -84,7 +84,7 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
     assert.equal(ask.hits.length, 1)
   })
 
-  conformance('auth_askpass_url_correct_password', async () => {
+  void conformance('auth_askpass_url_correct_password', async () => {
     const c = await httpCase('askpass_correct')
     const ask = await recordingServer(() => ({ status: 200, body: 'username=testuser\npassword=testpass\n' }))
     const p = await runSync(['--one-time', `--repo=${c.server.url('repo')}`, `--root=${c.root}`, '--link=link', `--askpass-url=${ask.url}/git_askpass`])
@@ -96,7 +96,7 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
     ['auth_askpass_url_sometimes_wrong', (n: number) => ({ status: 200, body: `username=testuser\npassword=${n % 2 === 0 ? 'testpass' : 'wrong'}\n` })],
     ['auth_askpass_url_flaky', (n: number) => n % 2 === 0 ? { status: 200, body: 'username=testuser\npassword=testpass\n' } : { status: 503 }]
   ] as const) {
-    conformance(name, async () => {
+    void conformance(name, async () => {
       const c = await httpCase(name)
       const ask = await recordingServer((_h, n) => respond(n))
       c.repo.commit(`${name} 1`)
@@ -110,7 +110,7 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
     })
   }
 
-  conformance('auth_askpass_url_slow_start', async () => {
+  void conformance('auth_askpass_url_slow_start', async () => {
     const c = await httpCase('askpass_slow')
     let up = false
     const ask = await recordingServer(() => up ? { status: 200, body: 'username=testuser\npassword=testpass\n' } : { status: 503 })
@@ -122,7 +122,7 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
   })
 
   for (const [name, flag] of [['auth_github_app_application_id', 'application'], ['auth_github_app_client_id', 'client']] as const) {
-    conformance(name, async () => {
+    void conformance(name, async () => {
       const issuer = flag === 'application' ? '12345' : 'Iv1.testclient'
       const gh = await fakeGitHub(777, issuer)
       const c = await httpCase(name, () => Object.fromEntries(gh.tokensIssued.map((t) => ['x-access-token', t])))
@@ -138,13 +138,13 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
     })
   }
 
-  conformance('auth_github_app_token_refreshed_before_expiry', async () => {
+  void conformance('auth_github_app_token_refreshed_before_expiry', async () => {
     // Tokens that expire within the 5-minute refresh margin are replaced before the next sync.
     const gh = await fakeGitHub(9, '42', 60_000)
     const c = await httpCase('gh_refresh', () => Object.fromEntries(gh.tokensIssued.map((t) => ['x-access-token', t])))
     const keyFile = join(c.dir, 'app.pem')
     writeFileSync(keyFile, gh.privateKeyPem)
-    const p = startSync([`--repo=${c.server.url('repo')}`, `--root=${c.root}`, '--link=link', '--period=200ms',
+    const p = startSync([`--repo=${c.server.url('repo')}`, `--root=${c.root}`, '--link=link', '--period=200ms', '--max-failures=-1',
       '--github-app-application-id=42', '--github-app-installation-id=9', `--github-app-private-key-file=${keyFile}`, `--github-base-url=${gh.url}`])
     await waitForContent(c.link, 'gh_refresh', p)
     c.repo.commit('gh 2')
@@ -152,7 +152,7 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
     assert.ok(gh.tokensIssued.length >= 2, `tokens issued: ${gh.tokensIssued.length}`)
   })
 
-  conformance('submodule_sync_over_http_different_passwords', async () => {
+  void conformance('submodule_sync_over_http_different_passwords', async () => {
     const dir = tempDir('gs-sub-http-')
     const nested = new SourceRepo(join(dir, 's3/repo'), 'nested-submodule')
     const s3 = new GitHttpServer({ projectRoot: join(dir, 's3'), users: { test: 'test1' } }); await s3.start()
@@ -177,7 +177,7 @@ describe('conformance: auth over http', { concurrency: 2 }, () => {
   })
 })
 
-describe('conformance: auth over ssh', { concurrency: 2 }, () => {
+void describe('conformance: auth over ssh', { concurrency: 2 }, () => {
   async function sshCase (name: string): Promise<{ dir: string, repo: SourceRepo, sshd: Sshd, keys: string[], root: string, link: string, home: string }> {
     const dir = tempDir(`gs-${name.slice(0, 16)}-`)
     const repo = new SourceRepo(join(dir, 'repo'), name)
@@ -192,7 +192,7 @@ describe('conformance: auth over ssh', { concurrency: 2 }, () => {
   }
 
   for (const [name, scp] of [['auth_ssh', true], ['auth_ssh_url', false]] as const) {
-    conformance(name, async () => {
+    void conformance(name, async () => {
       const c = await sshCase(name)
       const url = scp ? `${c.sshd.user}@gitserver:${c.repo.dir}` : `ssh://${c.sshd.user}@127.0.0.1:${c.sshd.port}${c.repo.dir}`
       const base = ['--one-time', `--repo=${url}`, `--root=${c.root}`, '--link=link', '--ssh-known-hosts=false']
@@ -205,7 +205,7 @@ describe('conformance: auth over ssh', { concurrency: 2 }, () => {
     })
   }
 
-  conformance('auth_ssh_known_hosts_checked', async () => {
+  void conformance('auth_ssh_known_hosts_checked', async () => {
     const c = await sshCase('ssh_known_hosts')
     const kh = join(c.dir, 'known_hosts')
     const url = `ssh://${c.sshd.user}@127.0.0.1:${c.sshd.port}${c.repo.dir}`
@@ -219,7 +219,7 @@ describe('conformance: auth over ssh', { concurrency: 2 }, () => {
     assert.equal(p.exitCode, 0, p.output)
   })
 
-  conformance('submodule_sync_over_ssh_different_keys', async () => {
+  void conformance('submodule_sync_over_ssh_different_keys', async () => {
     const dir = tempDir('gs-sub-ssh-')
     const keys = [1, 2, 3].map((i) => { const k = join(dir, `id_${i}`); keygen(k); return k })
     const { readFileSync } = await import('node:fs')

@@ -14,15 +14,15 @@ after(cleanupAll)
 const depthOf = (dir: string): number => git(dir, ['rev-list', 'HEAD']).trim().split('\n').length
 
 
-describe('conformance: depth and partial clone', { concurrency: 2 }, () => {
-  conformance('sync_depth_default_shallow', async () => {
+void describe('conformance: depth and partial clone', { concurrency: 2 }, () => {
+  void conformance('sync_depth_default_shallow', async () => {
     const c = newCase('depth_default')
     c.repo.commit('1'); c.repo.commit('2'); c.repo.commit('3')
     assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
     assert.equal(depthOf(c.link), 1)
   })
 
-  conformance('sync_depth_across_updates', async () => {
+  void conformance('sync_depth_across_updates', async () => {
     const c = newCase('depth_updates')
     c.repo.commit('depth 1')
     const p = startSync(c.args('--period=100ms', '--depth=1'))
@@ -36,7 +36,7 @@ describe('conformance: depth and partial clone', { concurrency: 2 }, () => {
     assert.equal(depthOf(c.link), 1)
   })
 
-  conformance('sync_depth_change_on_restart', async () => {
+  void conformance('sync_depth_change_on_restart', async () => {
     const c = newCase('depth_restart')
     c.repo.commit('1'); c.repo.commit('2'); c.repo.commit('3')
     for (const [depth, want] of [[1, 1], [2, 2], [1, 1], [0, 4]] as const) {
@@ -46,7 +46,7 @@ describe('conformance: depth and partial clone', { concurrency: 2 }, () => {
     }
   })
 
-  conformance('sync_partial_clone_filter', async () => {
+  void conformance('sync_partial_clone_filter', async () => {
     const c = newCase('filter')
     c.repo.git('config', 'uploadpack.allowFilter', 'true')
     c.repo.commit('filter 1')
@@ -57,7 +57,7 @@ describe('conformance: depth and partial clone', { concurrency: 2 }, () => {
     await waitForContent(c.link, 'filter 2', p)
   })
 
-  conformance('sync_partial_clone_filter_with_sparse_checkout', async () => {
+  void conformance('sync_partial_clone_filter_with_sparse_checkout', async () => {
     const c = newCase('filter_sparse')
     c.repo.git('config', 'uploadpack.allowFilter', 'true')
     c.repo.commit('keep', 'file2')
@@ -72,7 +72,7 @@ describe('conformance: depth and partial clone', { concurrency: 2 }, () => {
     assert.ok(missing.length >= 2, `expected missing blobs, got ${missing.join(',')}`)
   })
 
-  conformance('sparse_checkout', async () => {
+  void conformance('sparse_checkout', async () => {
     const c = newCase('sparse_checkout')
     writeFileSync(join(c.dir, 'sparseconfig'), '!/*\n!/*/\nfile2\n')
     c.repo.commit('sparse_checkout', 'file2')
@@ -85,8 +85,8 @@ describe('conformance: depth and partial clone', { concurrency: 2 }, () => {
   })
 })
 
-describe('conformance: other', { concurrency: 2 }, () => {
-  conformance('additional_git_configs', async () => {
+void describe('conformance: other', { concurrency: 2 }, () => {
+  void conformance('additional_git_configs', async () => {
     const c = newCase('additional_git_configs')
     const log = join(c.dir, 'configs.log')
     const wrapper = script(c.dir, 'git-wrapper.sh', `git config sect.k1 >> ${log}; git config sect.k2 >> ${log}; git config http.postBuffer >> ${log}\nexec git "$@"`)
@@ -96,7 +96,7 @@ describe('conformance: other', { concurrency: 2 }, () => {
     assert.deepEqual(readFileSync(log, 'utf8').split('\n').slice(0, 3), ['a val', 'another val', '10485760'])
   })
 
-  conformance('export_error', async () => {
+  void conformance('export_error', async () => {
     const c = newCase('export_error')
     const p = await runSync(c.args('--ref=does-not-exist', '--error-file=error.json'))
     assert.notEqual(p.exitCode, 0)
@@ -111,7 +111,7 @@ describe('conformance: other', { concurrency: 2 }, () => {
     assert.ok(!exists(join(c.root, 'error.json')))
   })
 
-  conformance('export_error_abs_path', async () => {
+  void conformance('export_error_abs_path', async () => {
     const c = newCase('export_error_abs')
     const p = await runSync(c.args('--ref=does-not-exist', `--error-file=${c.root}/dir/error.json`))
     assert.notEqual(p.exitCode, 0)
@@ -119,7 +119,7 @@ describe('conformance: other', { concurrency: 2 }, () => {
   })
 
   for (const [name, rel] of [['touch_file', 'touch.file'], ['touch_file_abs_path', null]] as const) {
-    conformance(name, async () => {
+    void conformance(name, async () => {
       const c = newCase(name)
       const touch = rel ?? join(c.root, 'dir/touch.file')
       const touchPath = rel === null ? touch : join(c.root, rel)
@@ -136,7 +136,7 @@ describe('conformance: other', { concurrency: 2 }, () => {
     })
   }
 
-  conformance('gc_default', async () => {
+  void conformance('gc_default', async () => {
     const c = newCase('gc_default')
     const sha1 = c.repo.head()
     const big = (name: string): void => { const b = Buffer.alloc(2 * 1024 * 1024); randomFillSync(b); writeFileSync(join(c.repo.dir, name), b) }
@@ -154,7 +154,7 @@ describe('conformance: other', { concurrency: 2 }, () => {
   })
 
   for (const mode of ['auto', 'always', 'aggressive', 'off']) {
-    conformance(`gc_${mode}`, async () => {
+    void conformance(`gc_${mode}`, async () => {
       const c = newCase(`gc_${mode}`)
       const p = await runSync(c.args('--one-time', `--git-gc=${mode}`))
       assert.equal(p.exitCode, 0, p.output)

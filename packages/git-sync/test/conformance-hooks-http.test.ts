@@ -28,8 +28,8 @@ function hookScript (dir: string, fail = false, sleepS = 0): { path: string, run
   return { path, runlog }
 }
 
-describe('conformance: exechook', { concurrency: 2 }, () => {
-  conformance('exechook_success', async () => {
+void describe('conformance: exechook', { concurrency: 2 }, () => {
+  void conformance('exechook_success', async () => {
     const c = newCase('exechook_success')
     const h = hookScript(c.dir)
     c.repo.commit('exechook_success 1')
@@ -43,14 +43,14 @@ describe('conformance: exechook', { concurrency: 2 }, () => {
     assert.equal(lines(h.runlog), 2)
   })
 
-  conformance('exechook_fail_retry', async () => {
+  void conformance('exechook_fail_retry', async () => {
     const c = newCase('exechook_fail_retry')
     const h = hookScript(c.dir, true)
     const p = startSync(c.args('--period=100ms', `--exechook-command=${h.path}`, '--exechook-backoff=300ms'))
     await waitFor(() => lines(h.runlog) >= 3, 30_000, () => p.output)
   })
 
-  conformance('exechook_success_once', async () => {
+  void conformance('exechook_success_once', async () => {
     const c = newCase('exechook_success_once')
     const h = hookScript(c.dir, false, 1)
     const p = await runSync(c.args('--one-time', `--exechook-command=${h.path}`), { env: { ENVKEY: 'envval' } })
@@ -59,7 +59,7 @@ describe('conformance: exechook', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link, 'exechook-env'), 'ENVKEY=envval')
   })
 
-  conformance('exechook_fail_once', async () => {
+  void conformance('exechook_fail_once', async () => {
     const c = newCase('exechook_fail_once')
     const h = hookScript(c.dir, true, 1)
     const p = await runSync(c.args('--one-time', `--exechook-command=${h.path}`, '--exechook-backoff=1s'))
@@ -68,7 +68,7 @@ describe('conformance: exechook', { concurrency: 2 }, () => {
     assert.equal(lines(h.runlog), 1)
   })
 
-  conformance('exechook_startup_after_crash', async () => {
+  void conformance('exechook_startup_after_crash', async () => {
     const c = newCase('exechook_startup_after_crash')
     assert.equal((await runSync(c.args('--one-time', '--ref=e2e-branch'))).exitCode, 0)
     const h = hookScript(c.dir)
@@ -78,7 +78,7 @@ describe('conformance: exechook', { concurrency: 2 }, () => {
     assert.equal(lines(h.runlog), 1)
   })
 
-  conformance('exechook_git_archive', async () => {
+  void conformance('exechook_git_archive', async () => {
     const c = newCase('exechook_git_archive')
     const out = join(c.dir, 'archive.tgz')
     const hook = script(c.dir, 'archive.sh', `git archive --format=tar.gz -o ${out} "$GITSYNC_HASH"`)
@@ -89,11 +89,11 @@ describe('conformance: exechook', { concurrency: 2 }, () => {
   })
 })
 
-describe('conformance: webhook', { concurrency: 2 }, () => {
-  conformance('webhook_success', async () => {
+void describe('conformance: webhook', { concurrency: 2 }, () => {
+  void conformance('webhook_success', async () => {
     const c = newCase('webhook_success')
     const srv = await recordingServer(() => ({ status: 200 }))
-    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-success-status=200'))
+    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-success-status=200'))
     await waitFor(() => srv.hits.length === 1, 30_000, () => p.output)
     assert.equal(srv.hits[0]?.headers['gitsync-hash'], c.repo.head())
     assert.equal(srv.hits[0]?.method, 'POST')
@@ -104,11 +104,11 @@ describe('conformance: webhook', { concurrency: 2 }, () => {
     assert.equal(srv.hits.length, 2)
   })
 
-  conformance('webhook_fail_retry', async () => {
+  void conformance('webhook_fail_retry', async () => {
     const c = newCase('webhook_fail_retry')
     let status = 500
     const srv = await recordingServer(() => ({ status }))
-    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-backoff=300ms'))
+    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-backoff=300ms'))
     await waitFor(() => srv.hits.length >= 2, 30_000, () => p.output)
     status = 200
     const n = srv.hits.length
@@ -117,37 +117,37 @@ describe('conformance: webhook', { concurrency: 2 }, () => {
     assert.equal(srv.hits.length, n + 1, 'stops retrying after a success')
   })
 
-  conformance('webhook_success_once', async () => {
+  void conformance('webhook_success_once', async () => {
     const c = newCase('webhook_success_once')
     const srv = await recordingServer(() => ({ status: 200 }))
-    const p = await runSync(c.args('--one-time', `--webhook-url=${srv.url}`))
+    const p = await runSync(c.args('--one-time', `--webhook-url=${srv.url}`, '--webhook-timeout=20s'))
     assert.equal(p.exitCode, 0, p.output)
     assert.equal(srv.hits.length, 1)
   })
 
-  conformance('webhook_fail_retry_once', async () => {
+  void conformance('webhook_fail_retry_once', async () => {
     const c = newCase('webhook_fail_retry_once')
     const srv = await recordingServer(() => ({ status: 500 }))
-    const p = await runSync(c.args('--one-time', `--webhook-url=${srv.url}`))
+    const p = await runSync(c.args('--one-time', `--webhook-url=${srv.url}`, '--webhook-timeout=20s'))
     assert.notEqual(p.exitCode, 0)
     assert.equal(fileIn(c.link), 'webhook_fail_retry_once')
     assert.equal(srv.hits.length, 1)
   })
 
-  conformance('webhook_fire_and_forget', async () => {
+  void conformance('webhook_fire_and_forget', async () => {
     const c = newCase('webhook_fire_and_forget')
     const srv = await recordingServer(() => ({ status: 404 }))
-    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-success-status=0'))
+    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-success-status=0'))
     await waitFor(() => srv.hits.length === 1, 30_000, () => p.output)
     await sleep(800)
     assert.equal(srv.hits.length, 1, 'a 404 is not retried when fire-and-forget')
   })
 
-  conformance('hooks_coalesce_to_latest_hash', async () => {
+  void conformance('hooks_coalesce_to_latest_hash', async () => {
     const c = newCase('hooks_coalesce')
     let status = 500
     const srv = await recordingServer(() => ({ status }))
-    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-backoff=1s'))
+    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-backoff=1s'))
     await waitFor(() => srv.hits.length >= 1, 30_000, () => p.output)
     const first = srv.hits[0]?.headers['gitsync-hash']
     c.repo.commit('2'); await waitForContent(c.link, '2', p)
@@ -160,8 +160,8 @@ describe('conformance: webhook', { concurrency: 2 }, () => {
   })
 })
 
-describe('conformance: http', { concurrency: 2 }, () => {
-  conformance('expose_http', async () => {
+void describe('conformance: http', { concurrency: 2 }, () => {
+  void conformance('expose_http', async () => {
     const c = newCase('expose_http')
     const slow = script(c.dir, 'slow.sh', 'if [ "$1" = fetch ]; then sleep 2; fi\nexec git "$@"')
     const p = startSync(c.httpArgs('--period=100ms', `--git=${slow}`, '--http-pprof'))
@@ -182,7 +182,7 @@ describe('conformance: http', { concurrency: 2 }, () => {
     assert.ok((await heap.json() as { snapshot: unknown }).snapshot !== undefined)
   })
 
-  conformance('expose_http_after_restart', async () => {
+  void conformance('expose_http_after_restart', async () => {
     const c = newCase('expose_http_after_restart')
     assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
     const p = startSync(c.httpArgs())
@@ -192,10 +192,10 @@ describe('conformance: http', { concurrency: 2 }, () => {
     await waitMetric(port, 'git_sync_count_total{status="noop"}', 1)
   })
 
-  conformance('metrics_names_match_the_anchor', async () => {
+  void conformance('metrics_names_match_the_anchor', async () => {
     const c = newCase('metrics_names')
     const srv = await recordingServer(() => ({ status: 200 }))
-    const p = startSync(c.httpArgs('--period=100ms', `--webhook-url=${srv.url}`))
+    const p = startSync(c.httpArgs('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s'))
     const port = await p.httpPort()
     await waitMetric(port, GOOD, 1)
     await waitMetric(port, 'git_sync_hook_run_count_total{name="webhook",status="success"}', 1)
@@ -208,12 +208,12 @@ describe('conformance: http', { concurrency: 2 }, () => {
   })
 })
 
-describe('conformance: submodules', { concurrency: 2 }, () => {
+void describe('conformance: submodules', { concurrency: 2 }, () => {
   function subRepo (dir: string, name: string, content: string): SourceRepo {
     return new SourceRepo(join(dir, name), content)
   }
 
-  conformance('submodule_sync_default', async () => {
+  void conformance('submodule_sync_default', async () => {
     const c = newCase('submodule_sync_default')
     const sub = subRepo(c.dir, 'sub', 'submodule')
     const nested = subRepo(c.dir, 'nested-sub', 'nested-submodule')
@@ -240,7 +240,7 @@ describe('conformance: submodules', { concurrency: 2 }, () => {
     await waitMetric(port, GOOD, 6)
   })
 
-  conformance('submodule_sync_depth', async () => {
+  void conformance('submodule_sync_depth', async () => {
     const c = newCase('submodule_sync_depth')
     const sub = subRepo(c.dir, 'sub', 'sub 1')
     sub.commit('sub 2')
@@ -254,7 +254,7 @@ describe('conformance: submodules', { concurrency: 2 }, () => {
     assert.equal(git(join(c.link, 'sub'), ['rev-list', 'HEAD']).trim().split('\n').length, 1)
   })
 
-  conformance('submodule_sync_off', async () => {
+  void conformance('submodule_sync_off', async () => {
     const c = newCase('submodule_sync_off')
     const sub = subRepo(c.dir, 'sub', 'submodule')
     c.repo.git('submodule', 'add', '-q', sub.url, 'sub')
@@ -264,7 +264,7 @@ describe('conformance: submodules', { concurrency: 2 }, () => {
     assert.ok(!exists(join(c.link, 'sub/file')))
   })
 
-  conformance('submodule_sync_shallow', async () => {
+  void conformance('submodule_sync_shallow', async () => {
     const c = newCase('submodule_sync_shallow')
     const nested = subRepo(c.dir, 'nested-sub', 'nested')
     const sub = subRepo(c.dir, 'sub', 'submodule')
@@ -276,7 +276,7 @@ describe('conformance: submodules', { concurrency: 2 }, () => {
     assert.ok(!exists(join(c.link, 'sub/nested-sub/file')))
   })
 
-  conformance('submodule_sync_relative', async () => {
+  void conformance('submodule_sync_relative', async () => {
     const c = newCase('submodule_sync_relative')
     subRepo(c.dir, 'sub', 'submodule')
     c.repo.git('submodule', 'add', '-q', '../sub', 'sub')

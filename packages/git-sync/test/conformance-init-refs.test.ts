@@ -12,15 +12,15 @@ after(cleanupAll)
 const GOOD = 'git_sync_count_total{status="success"}'
 const FETCH = 'git_fetch_count_total'
 
-describe('conformance: init', { concurrency: 2 }, () => {
-  conformance('init_root_doesnt_exist', async () => {
+void describe('conformance: init', { concurrency: 2 }, () => {
+  void conformance('init_root_doesnt_exist', async () => {
     const c = newCase('init_root_doesnt_exist')
     const p = await runSync(['--one-time', `--repo=${c.repo.url}`, `--root=${c.root}/subdir`, '--link=link'])
     assert.equal(p.exitCode, 0, p.output)
     assert.equal(fileIn(join(c.root, 'subdir/link')), 'init_root_doesnt_exist')
   })
 
-  conformance('init_root_exists_empty', async () => {
+  void conformance('init_root_exists_empty', async () => {
     const c = newCase('init_root_exists_empty')
     mkdirSync(c.root)
     const p = await runSync(c.args('--one-time'))
@@ -28,7 +28,7 @@ describe('conformance: init', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'init_root_exists_empty')
   })
 
-  conformance('init_root_flag_is_weird', async () => {
+  void conformance('init_root_flag_is_weird', async () => {
     const c = newCase('init_root_flag_is_weird')
     mkdirSync(c.root)
     const p = await runSync(['--one-time', `--repo=${c.repo.url}`, `--root=../../../../../${c.root}/../../../../../../${c.root}`, '--link=link'], { cwd: c.dir })
@@ -36,7 +36,7 @@ describe('conformance: init', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'init_root_flag_is_weird')
   })
 
-  conformance('init_root_flag_has_symlink', async () => {
+  void conformance('init_root_flag_has_symlink', async () => {
     const c = newCase('init_root_flag_has_symlink')
     mkdirSync(join(c.root, 'subdir'), { recursive: true })
     symlinkSync(join(c.root, 'subdir'), join(c.root, 'rootlink'))
@@ -45,7 +45,7 @@ describe('conformance: init', { concurrency: 2 }, () => {
     assert.equal(fileIn(join(c.root, 'subdir/link')), 'init_root_flag_has_symlink')
   })
 
-  conformance('init_root_is_under_another_repo', async () => {
+  void conformance('init_root_is_under_another_repo', async () => {
     const c = newCase('init_root_is_under_another_repo')
     mkdirSync(join(c.root, 'subdir/root'), { recursive: true })
     writeFileSync(join(c.root, 'subdir/root/file'), 'not empty')
@@ -55,7 +55,7 @@ describe('conformance: init', { concurrency: 2 }, () => {
     assert.equal(fileIn(join(c.root, 'subdir/root/link')), 'init_root_is_under_another_repo')
   })
 
-  conformance('init_root_fails_sanity', async () => {
+  void conformance('init_root_fails_sanity', async () => {
     const c = newCase('init_root_fails_sanity')
     mkdirSync(c.root)
     git(c.root, ['init', '-q'])
@@ -68,7 +68,7 @@ describe('conformance: init', { concurrency: 2 }, () => {
     assert.ok(!existsSync(join(c.root, '.git/refs/heads/broken')), 'broken root was wiped')
   })
 
-  conformance('bad_ref_non_zero_exit', async () => {
+  void conformance('bad_ref_non_zero_exit', async () => {
     const c = newCase('bad_ref_non_zero_exit')
     const p = await runSync(c.args('--one-time', '--ref=does-not-exist'))
     assert.notEqual(p.exitCode, 0)
@@ -77,7 +77,7 @@ describe('conformance: init', { concurrency: 2 }, () => {
   })
 })
 
-describe('conformance: refs', { concurrency: 2 }, () => {
+void describe('conformance: refs', { concurrency: 2 }, () => {
   async function moveForwardBack (name: string, extra: string[], linkRel = 'link', rootSub = ''): Promise<void> {
     const c = newCase(name)
     c.repo.commit(`${name} 1`)
@@ -100,7 +100,7 @@ describe('conformance: refs', { concurrency: 2 }, () => {
     if (linkRel !== 'link') assert.ok(!exists(join(root, 'link')))
   }
 
-  conformance('sync_default_ref', async () => {
+  void conformance('sync_default_ref', async () => {
     const c = newCase('sync_default_ref')
     c.repo.commit('sync_default_ref 1')
     c.repo.git('checkout', '-q', '-b', 'weird-name')
@@ -116,14 +116,14 @@ describe('conformance: refs', { concurrency: 2 }, () => {
     await waitMetric(port, GOOD, 3)
   })
 
-  conformance('sync_head', async () => { await moveForwardBack('sync_head', ['--ref=HEAD']) })
-  conformance('sync_head_absolute_link', async () => {
+  void conformance('sync_head', async () => { await moveForwardBack('sync_head', ['--ref=HEAD']) })
+  void conformance('sync_head_absolute_link', async () => {
     const c = newCase('x')
     await moveForwardBack('sync_head_absolute_link', ['--ref=HEAD'], join(c.dir, 'other/dir/link'), '/root')
   })
-  conformance('sync_head_subdir_link', async () => { await moveForwardBack('sync_head_subdir_link', ['--ref=HEAD'], 'other/dir/link') })
+  void conformance('sync_head_subdir_link', async () => { await moveForwardBack('sync_head_subdir_link', ['--ref=HEAD'], 'other/dir/link') })
 
-  conformance('readlink', async () => {
+  void conformance('readlink', async () => {
     const c = newCase('readlink')
     const p = startSync(c.args('--period=100ms'))
     await waitFor(() => linkSha(c.link) === c.repo.head(), 30_000, () => p.output)
@@ -134,7 +134,7 @@ describe('conformance: refs', { concurrency: 2 }, () => {
     await waitFor(() => linkSha(c.link) === c.repo.head(), 30_000, () => p.output)
   })
 
-  conformance('sync_branch', async () => {
+  void conformance('sync_branch', async () => {
     const c = newCase('sync_branch')
     c.repo.git('checkout', '-q', '-b', 'other-branch')
     c.repo.commit('sync_branch 1')
@@ -153,7 +153,7 @@ describe('conformance: refs', { concurrency: 2 }, () => {
     await waitMetric(port, GOOD, 3)
   })
 
-  conformance('sync_branch_switch', async () => {
+  void conformance('sync_branch_switch', async () => {
     const c = newCase('sync_branch_switch')
     c.repo.commit('sync_branch_switch 1')
     let p = await runSync(c.args('--one-time', '--ref=e2e-branch', '--depth=1'))
@@ -168,7 +168,7 @@ describe('conformance: refs', { concurrency: 2 }, () => {
 
   for (const annotated of [false, true]) {
     const name = annotated ? 'sync_annotated_tag' : 'sync_tag'
-    conformance(name, async () => {
+    void conformance(name, async () => {
       const c = newCase(name)
       const tag = (msg: string): void => { if (annotated) c.repo.git('tag', '-af', 'e2e-tag', '-m', msg); else c.repo.git('tag', '-f', 'e2e-tag') }
       c.repo.commit(`${name} 1`); tag('1')
@@ -187,7 +187,7 @@ describe('conformance: refs', { concurrency: 2 }, () => {
     })
   }
 
-  conformance('sync_sha', async () => {
+  void conformance('sync_sha', async () => {
     const c = newCase('sync_sha')
     const sha = c.repo.commit('sync_sha 1')
     const p = startSync(c.httpArgs('--period=100ms', `--ref=${sha}`))
@@ -203,14 +203,14 @@ describe('conformance: refs', { concurrency: 2 }, () => {
     assert.equal(p.exitCode, undefined)
   })
 
-  conformance('sync_sha_once', async () => {
+  void conformance('sync_sha_once', async () => {
     const c = newCase('sync_sha_once')
     const p = await runSync(c.args('--one-time', `--ref=${c.repo.head()}`))
     assert.equal(p.exitCode, 0, p.output)
     assert.equal(fileIn(c.link), 'sync_sha_once')
   })
 
-  conformance('sync_sha_once_sync_different_sha_known', async () => {
+  void conformance('sync_sha_once_sync_different_sha_known', async () => {
     const c = newCase('sha_known')
     const sha1 = c.repo.commit('known 1')
     const sha2 = c.repo.commit('known 2')
@@ -221,7 +221,7 @@ describe('conformance: refs', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'known 2')
   })
 
-  conformance('sync_sha_once_sync_different_sha_unknown', async () => {
+  void conformance('sync_sha_once_sync_different_sha_unknown', async () => {
     const c = newCase('sha_unknown')
     const sha1 = c.repo.commit('unknown 1')
     assert.equal((await runSync(c.args('--one-time', `--ref=${sha1}`))).exitCode, 0)
@@ -232,7 +232,7 @@ describe('conformance: refs', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'unknown 2')
   })
 
-  conformance('sync_sha_shafile_exists', async () => {
+  void conformance('sync_sha_shafile_exists', async () => {
     const c = newCase('shafile')
     const sha1 = c.repo.commit('shafile 1')
     const sha2 = c.repo.commit('shafile 2')
@@ -243,7 +243,7 @@ describe('conformance: refs', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'shafile 2')
   })
 
-  conformance('sync_repo_switch', async () => {
+  void conformance('sync_repo_switch', async () => {
     const c = newCase('sync_repo_switch')
     c.repo.commit('switch 1')
     assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)

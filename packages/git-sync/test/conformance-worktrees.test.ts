@@ -11,8 +11,8 @@ import { conformance, newCase } from './helpers/case.js'
 after(cleanupAll)
 const GOOD = 'git_sync_count_total{status="success"}'
 
-describe('conformance: worktrees', { concurrency: 2 }, () => {
-  conformance('worktree_cleanup', async () => {
+void describe('conformance: worktrees', { concurrency: 2 }, () => {
+  void conformance('worktree_cleanup', async () => {
     const c = newCase('worktree_cleanup')
     const p = startSync(c.httpArgs('--period=100ms'))
     const port = await p.httpPort()
@@ -31,7 +31,7 @@ describe('conformance: worktrees', { concurrency: 2 }, () => {
     assert.deepEqual(readdirSync(join(c.root, '.worktrees')), [c.repo.head()])
   })
 
-  conformance('worktree_unexpected_removal', async () => {
+  void conformance('worktree_unexpected_removal', async () => {
     const c = newCase('worktree_unexpected_removal')
     const p = startSync(c.httpArgs('--period=100ms'))
     const port = await p.httpPort()
@@ -43,7 +43,7 @@ describe('conformance: worktrees', { concurrency: 2 }, () => {
     await waitForContent(c.link, 'worktree_unexpected_removal', p)
   })
 
-  conformance('sync_recover_wrong_worktree_hash', async () => {
+  void conformance('sync_recover_wrong_worktree_hash', async () => {
     const c = newCase('wrong_worktree_hash')
     const p = startSync(c.httpArgs('--period=100ms'))
     const port = await p.httpPort()
@@ -56,27 +56,26 @@ describe('conformance: worktrees', { concurrency: 2 }, () => {
     await waitForContent(c.link, 'wrong_worktree_hash', p)
   })
 
-  conformance('stale_worktree_timeout', async () => {
+  void conformance('stale_worktree_timeout', async () => {
     const c = newCase('stale_worktree_timeout')
     const wt1 = c.repo.commit('stale 1')
-    const p = startSync(c.args('--period=100ms', '--stale-worktree-timeout=3s'))
+    const p = startSync(c.args('--period=100ms', '--stale-worktree-timeout=15s'))
     await waitForContent(c.link, 'stale 1', p)
-    await sleep(1000)
     const wt2 = c.repo.commit('stale 2', 'file2')
     await waitForContent(c.link, 'stale 2', p, 30_000, 'file2')
     assert.ok(exists(join(c.root, '.worktrees', wt1, 'file')), 'wt1 kept while fresh')
-    await sleep(1000)
+    await sleep(3000)
     const wt3 = c.repo.commit('stale 3', 'file3')
     await waitForContent(c.link, 'stale 3', p, 30_000, 'file3')
     assert.ok(exists(join(c.root, '.worktrees', wt1, 'file')))
     assert.ok(exists(join(c.root, '.worktrees', wt2, 'file2')))
-    await waitFor(() => !exists(join(c.root, '.worktrees', wt1)), 8000, 'wt1 to expire')
-    assert.ok(exists(join(c.root, '.worktrees', wt2, 'file2')), 'wt2 still fresh')
-    await waitFor(() => !exists(join(c.root, '.worktrees', wt2)), 8000, 'wt2 to expire')
-    assert.ok(exists(join(c.root, '.worktrees', wt3, 'file3')))
+    await waitFor(() => !exists(join(c.root, '.worktrees', wt1)), 40_000, 'wt1 to expire')
+    assert.ok(exists(join(c.root, '.worktrees', wt2, 'file2')), 'wt2 went stale later and is still kept')
+    await waitFor(() => !exists(join(c.root, '.worktrees', wt2)), 40_000, 'wt2 to expire')
+    assert.ok(exists(join(c.root, '.worktrees', wt3, 'file3')), 'the current worktree is never removed')
   })
 
-  conformance('stale_worktree_timeout_restart', async () => {
+  void conformance('stale_worktree_timeout_restart', async () => {
     const c = newCase('stale_restart')
     const wt1 = c.repo.commit('restart 1')
     assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
@@ -95,7 +94,7 @@ describe('conformance: worktrees', { concurrency: 2 }, () => {
     assert.ok(exists(join(c.root, '.worktrees', wt3, 'file3')))
   })
 
-  conformance('v3_v4_upgrade_in_place', async () => {
+  void conformance('v3_v4_upgrade_in_place', async () => {
     const c = newCase('v3_v4_upgrade_in_place')
     c.repo.commit('upgrade 1')
     assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
@@ -112,7 +111,7 @@ describe('conformance: worktrees', { concurrency: 2 }, () => {
     assert.ok(!exists(join(c.root, sha)))
   })
 
-  conformance('sync_crash_no_link_cleanup_retry', async () => {
+  void conformance('sync_crash_no_link_cleanup_retry', async () => {
     const c = newCase('crash_no_link')
     assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
     rmSync(c.link)
@@ -121,7 +120,7 @@ describe('conformance: worktrees', { concurrency: 2 }, () => {
     assert.equal(fileIn(c.link), 'crash_no_link')
   })
 
-  conformance('sync_crash_no_worktree_cleanup_retry', async () => {
+  void conformance('sync_crash_no_worktree_cleanup_retry', async () => {
     const c = newCase('crash_no_worktree')
     assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
     rmSync(join(c.root, '.worktrees'), { recursive: true, force: true })

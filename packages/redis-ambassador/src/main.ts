@@ -2,6 +2,11 @@
 // CLI entry point: a thin shell over startAmbassador.
 
 import { runCli } from '@pod-patterns/runtime'
-import { startAmbassador, table, type AmbassadorConfig } from './index.js'
+import { startAmbassador, table, validateConfig, type AmbassadorConfig } from './index.js'
 
-await runCli<AmbassadorConfig>({ table, start: startAmbassador })
+await runCli<AmbassadorConfig>({
+  table,
+  validate: validateConfig,
+  start: async (config) => await startAmbassador(config),
+  shutdownTimeoutMs: (config) => config.drainTimeout + 5000
+})

@@ -15,7 +15,7 @@ const children = new Set<ChildProcess>()
 // If the test file is torn down (timeout, ^C), never leave a git-sync running behind it.
 function killChildren (): void { for (const c of children) { try { c.kill('SIGKILL') } catch { /* gone */ } } }
 process.on('exit', killChildren)
-for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { killChildren(); process.exit(130) })
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { killChildren(); process.kill(process.pid, sig) })
 /** Registers cleanup run by `cleanupAll` (call it in an `after` hook). */
 export function onCleanup (fn: () => void | Promise<void>): void { cleanups.push(fn) }
 export async function cleanupAll (): Promise<void> {

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+// Benchmarks the Redis ambassador against direct Redis and twemproxy (nutcracker) in the same
+// run: redis-benchmark set/get at -P 1 and -P 16, interleaved rounds, medians and ratios; then a
+// 1 write : 10 reads mix showing where reads landed. Writes its section of docs/benchmarks.md.
+//
+//   pnpm build && node bench/redis-ambassador/run.mjs [--rounds 3] [--n1 50000] [--n16 400000]
+
+import { spawn, execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir, cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { performance } from 'node:perf_hooks'
+import { Redis } from 'ioredis'
+import { writeSection } from '../write-section.mjs'
+
+const run = promisify(execFile)
+const args = process.argv.slice(2)
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`)
+  return i === -1 ? def : Number(args[i + 1])
+}
+const ROUNDS = opt('rounds', 3)
+const N1 = opt('n1', 50000)
+const N16 = opt('n16', 400000)
+const command = `node bench/redis-ambassador/run.mjs${args.length > 0 ? ' ' + args.join(' ') : ''}`
+
+const dir = mkdtempSync(join(tmpdir(), 'ra-bench-'))
+const procs = []
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function freePort () {
+  return await new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) })
+  })
+}
+
+async function waitPing (port) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const { stdout } = await run('redis-cli', ['-p', String(port), 'PING'])
+      if (stdout.trim() === 'PONG') return
+    } catch { /* not up yet */ }
+    await sleep(50)
+  }
+  throw new Error(`nothing answers PING on ${port}`)
+}
+
+function launch (cmd, argv) {
+  const p = spawn(cmd, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
+  procs.push(p)
+  return p
+}
+
+function cleanup () {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL')
+  rmSync(dir, { recursive: true, force: true })
+}
+process.on('exit', cleanup)
+process.on('SIGINT', () => { cleanup(); process.exit(130) })
+
+async function bench (port, pipeline, n) {
+  const { stdout } = await run('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-c', '50', '-n', String(n), '-r', '100000', '-P', String(pipeline), '--csv'], { maxBuffer: 1 << 20 })
+  const out = {}
+  for (const line of stdout.trim().split('\n').slice(1)) {
+    const cols = line.split(',').map((c) => c.replace(/"/g, ''))
+    out[cols[0]] = { rps: Number(cols[1]), p50: Number(cols[4]) }
+  }
+  return out
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+async function main () {
+  const primary = await freePort()
+  const replica = await freePort()
+  const amb = await freePort()
+  const twem = await freePort()
+  const twemStats = await freePort()
+  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no']
+  launch('redis-server', ['--port', String(primary), '--dbfilename', 'p.rdb', ...common])
+  launch('redis-server', ['--port', String(replica), '--dbfilename', 'r.rdb', '--replicaof', '127.0.0.1', String(primary), ...common])
+  await waitPing(primary)
+  await waitPing(replica)
+  const main = fileURLToPath(new URL('../../packages/redis-ambassador/dist/src/main.js', import.meta.url))
+  launch(process.execPath, [main, '--listen', `127.0.0.1:${amb}`, '--primary', `127.0.0.1:${primary}`, '--replicas', `127.0.0.1:${replica}`, '--log-level', 'warn'])
+  const conf = join(dir, 'nutcracker.yml')
+  writeFileSync(conf, `pool:\n  listen: 127.0.0.1:${twem}\n  hash: fnv1a_64\n  distribution: ketama\n  redis: true\n  auto_eject_hosts: false\n  servers:\n    - 127.0.0.1:${primary}:1\n`)
+  launch('nutcracker', ['-c', conf, '-s', String(twemStats), '-o', join(dir, 'nutcracker.log')])
+  await waitPing(amb)
+  await sleep(1500) // the ambassador's first replica health check
+  // nutcracker answers no PING before it connects upstream; a GET proves the path.
+  for (let i = 0; i < 100; i++) {
+    const r = await run('redis-cli', ['-p', String(twem), 'GET', 'x']).catch(() => ({ stdout: 'ERR' }))
+    if (!r.stdout.includes('ERR')) break
+    await sleep(50)
+  }
+
+  const targets = [['direct', primary], ['ambassador', amb], ['nutcracker', twem]]
+  const results = {} // key `${target} P${p} ${test}` -> [{rps,p50}]
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [p, n] of [[1, N1], [16, N16]]) {
+      // Rotate the order each round so no target always runs first or last.
+      const order = targets.map((_, i) => targets[(i + round) % targets.length])
+      for (const [name, port] of order) {
+        const r = await bench(port, p, n)
+        for (const [test, v] of Object.entries(r)) {
+          const key = `${name} P${p} ${test}`
+          ;(results[key] ??= []).push(v)
+        }
+        process.stderr.write(`round ${round} -P ${p} ${name}: ${Object.entries(r).map(([t, v]) => `${t} ${Math.round(v.rps)}/s p50 ${v.p50}ms`).join(', ')}\n`)
+      }
+    }
+  }
+
+  const med = (name, p, test) => {
+    const xs = results[`${name} P${p} ${test}`] ?? []
+    return { rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)) }
+  }
+  const rows = []
+  for (const p of [1, 16]) {
+    for (const test of ['SET', 'GET']) {
+      const d = med('direct', p, test)
+      const a = med('ambassador', p, test)
+      const t = med('nutcracker', p, test)
+      rows.push(`| ${test} | -P ${p} | ${Math.round(d.rps)} | ${Math.round(a.rps)} | ${Math.round(t.rps)} | ${(a.rps / d.rps).toFixed(2)}× | ${(a.rps / t.rps).toFixed(2)}× | ${d.p50.toFixed(3)} / ${a.p50.toFixed(3)} / ${t.p50.toFixed(3)} | ${(a.p50 - d.p50).toFixed(3)} |`)
+    }
+  }
+
+  // The 1 write : 10 reads mix, through the ambassador; where reads landed, by the servers' own stats.
+  const stats = async (port) => {
+    const c = new Redis({ port, host: '127.0.0.1' })
+    await c.call('CONFIG', 'RESETSTAT')
+    return c
+  }
+  const pc = await stats(primary)
+  const rc = await stats(replica)
+  const clients = Array.from({ length: 8 }, () => new Redis({ port: amb, host: '127.0.0.1' }))
+  const OPS = 22000
+  let done = 0
+  const t0 = performance.now()
+  await Promise.all(clients.map(async (c, ci) => {
+    while (done < OPS) {
+      const pl = c.pipeline()
+      for (let i = 0; i < 11; i++) {
+        const k = `mix:${(ci * 7919 + done + i) % 1000}`
+        if (i === 0) pl.set(k, 'v')
+        else pl.get(k)
+      }
+      done += 11
+      await pl.exec()
+    }
+  }))
+  const secs = (performance.now() - t0) / 1000
+  const calls = async (c, cmd) => Number((/calls=(\d+)/.exec((await c.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${cmd}:`)) ?? '') ?? [])[1] ?? 0)
+  const mix = { pSet: await calls(pc, 'set'), pGet: await calls(pc, 'get'), rGet: await calls(rc, 'get') }
+  for (const c of [pc, rc, ...clients]) c.disconnect()
+
+  const md = [
+    '## redis-ambassador',
+    '',
+    `Command: \`${command}\` (after \`pnpm build\`). ${ROUNDS} interleaved rounds (order rotated each round), medians shown.`,
+    `Each target gets \`redis-benchmark -t set,get -c 50 -r 100000 -P <1|16> --csv\` with -n ${N1} at -P 1 and -n ${N16} at -P 16.`,
+    'direct = the primary itself; ambassador = primary + one replica behind redis-ambassador (GETs go to the replica);',
+    'nutcracker = Debian twemproxy in front of the primary. Everything co-located on one machine, so the proxies',
+    `compete with redis-benchmark and Redis for ${cpus().length} cores; other work on the machine adds noise (load average at the end: ${loadavg()[0].toFixed(1)}).`,
+    '',
+    '| test | depth | direct ops/s | ambassador ops/s | nutcracker ops/s | ambassador / direct | ambassador / nutcracker | p50 ms direct / amb / twem | added p50 ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    `1 write : 10 reads mix through the ambassador (8 ioredis clients, pipelines of 11, ${OPS} commands, ${Math.round(OPS / secs)} ops/s):`,
+    `SET on the primary ${mix.pSet}; GET on the primary ${mix.pGet}; GET on the replica ${mix.rGet}`,
+    `(${((100 * mix.rGet) / Math.max(1, mix.rGet + mix.pGet)).toFixed(1)}% of reads served by the replica, by the servers' own INFO commandstats).`
+  ].join('\n')
+  writeSection('redis-ambassador', md)
+  console.log(md)
+}
+
+main().then(() => { cleanup(); process.exit(0) }, (err) => { console.error(err); cleanup(); process.exit(1) })

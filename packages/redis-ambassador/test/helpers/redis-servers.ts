@@ -1,0 +1,138 @@
+// Starts real redis-server / redis-sentinel processes on free loopback ports in a temp dir, and
+// kills them all at the end (even when a test fails).
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address() as net.AddressInfo
+      s.close(() => { resolve(a.port) })
+    })
+  })
+}
+
+export const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+export async function waitFor (what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 15000, everyMs = 50): Promise<void> {
+  const end = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < end) {
+    try {
+      if (await fn()) return
+    } catch (err) { last = err }
+    await sleep(everyMs)
+  }
+  throw new Error(`timed out waiting for ${what}${last === undefined ? '' : ': ' + (last instanceof Error ? last.message : JSON.stringify(last))}`)
+}
+
+export class RedisProc {
+  proc: ChildProcess | undefined
+  constructor (readonly port: number, readonly args: string[], readonly bin: string, readonly dir: string) {}
+
+  get addr (): string { return `127.0.0.1:${this.port}` }
+
+  async start (): Promise<void> {
+    this.proc = spawn(this.bin, this.args, { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] })
+    this.proc.stderr?.resume()
+    await waitFor(`${this.bin} on ${this.port}`, async () => await ping(this.port), 10000)
+  }
+
+  kill (signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.proc !== undefined && this.proc.exitCode === null) this.proc.kill(signal)
+  }
+
+  async stopped (): Promise<void> {
+    const p = this.proc
+    if (p === undefined || p.exitCode !== null || p.signalCode !== null) return
+    await new Promise((resolve) => p.once('exit', resolve))
+  }
+
+  client (): Redis {
+    return new Redis({ port: this.port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: false })
+  }
+}
+
+async function ping (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' })
+    s.setTimeout(500)
+    s.on('connect', () => { s.write('*1\r\n$4\r\nPING\r\n') })
+    s.on('data', (d) => { s.destroy(); resolve(d.toString().startsWith('+PONG')) })
+    s.on('error', () => { resolve(false) })
+    s.on('timeout', () => { s.destroy(); resolve(false) })
+  })
+}
+
+/** A primary, replicas and (optionally) sentinels; `close()` kills everything and removes the dir. */
+export class RedisTopology {
+  readonly dir = mkdtempSync(join(tmpdir(), 'ra-test-'))
+  primary!: RedisProc
+  replicas: RedisProc[] = []
+  sentinels: RedisProc[] = []
+  private readonly all: RedisProc[] = []
+
+  async server (name: string, extra: string[] = []): Promise<RedisProc> {
+    const port = await freePort()
+    const p = new RedisProc(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--dbfilename', `${name}.rdb`, '--protected-mode', 'no', '--repl-diskless-sync-delay', '0', ...extra], 'redis-server', this.dir)
+    this.all.push(p)
+    await p.start()
+    return p
+  }
+
+  async startPrimaryAndReplicas (replicas = 2): Promise<void> {
+    this.primary = await this.server('primary')
+    for (let i = 0; i < replicas; i++) this.replicas.push(await this.server(`replica${i}`, ['--replicaof', '127.0.0.1', String(this.primary.port)]))
+    await this.waitReplicasSynced()
+  }
+
+  async waitReplicasSynced (): Promise<void> {
+    for (const r of this.replicas) {
+      const c = r.client()
+      try {
+        await waitFor(`replica ${r.port} in sync`, async () => /master_link_status:up/.test(await c.info('replication')))
+      } finally { c.disconnect() }
+    }
+  }
+
+  async startSentinels (n = 3, masterName = 'mymaster'): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const port = await freePort()
+      const conf = join(this.dir, `sentinel${i}.conf`)
+      writeFileSync(conf, [
+        `port ${port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${this.dir}`,
+        `sentinel monitor ${masterName} 127.0.0.1 ${this.primary.port} 2`,
+        `sentinel down-after-milliseconds ${masterName} 1000`,
+        `sentinel failover-timeout ${masterName} 4000`,
+        `sentinel parallel-syncs ${masterName} 2`, ''
+      ].join('\n'))
+      const p = new RedisProc(port, [conf], 'redis-sentinel', this.dir)
+      this.all.push(p)
+      await p.start()
+      this.sentinels.push(p)
+    }
+  }
+
+  async close (): Promise<void> {
+    for (const p of this.all) p.kill()
+    await Promise.all(this.all.map(async (p) => { await p.stopped() }))
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** Calls of one command recorded in a server's INFO commandstats. */
+export async function commandCalls (p: RedisProc, cmd: string): Promise<number> {
+  const c = p.client()
+  try {
+    const text = await c.info('commandstats')
+    const m = new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(text)
+    return m === null ? 0 : Number(m[1])
+  } finally { c.disconnect() }
+}
