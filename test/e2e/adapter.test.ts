@@ -33,4 +33,22 @@ describe('3-adapter: StatsD, JMX and JSON stats become one Prometheus /metrics',
       assert.equal(value, '5')
     })
   })
+
+  it('the JVM\'s MBean (JMX rules) and the app\'s /stats.json (JSON module) are on the same /metrics', async (t) => {
+    if (!needsRealServices(t, ctx)) return
+    const played = ctx.played!
+    await withLogs(played, async () => {
+      const body = await waitFor('JMX and JSON series on the adapter', async () => {
+        const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-app', 9102)}/metrics`)
+        return /^shop_jvm_orders_processed_total\{[^}]*queue="checkout"[^}]*\} [1-9]/m.test(r.body) && /^shop_app_requests(_total)?(\{[^}]*\})? [1-9]/m.test(r.body) ? r.body : undefined
+      }, 60_000, 1000)
+      assert.match(body, /^shop_jvm_queue_depth\{[^}]*queue="checkout"[^}]*\} \d/m)
+      const processed = await waitFor('Prometheus query of the JMX counter', async () => {
+        const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-prometheus', 9090)}/api/v1/query?query=${encodeURIComponent('sum(shop_jvm_orders_processed_total)')}`)
+        const j = JSON.parse(r.body) as { data?: { result?: Array<{ value: [number, string] }> } }
+        return j.data?.result?.[0]?.value[1]
+      }, 60_000, 1000)
+      assert.ok(Number(processed) > 0, processed)
+    })
+  })
 })

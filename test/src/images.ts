@@ -53,8 +53,8 @@ export async function imageHelp (image: string): Promise<string> {
 const markers: Record<string, string[]> = {
   'git-sync': ['--webhook-url', '--exechook-command'],
   'redis-ambassador': ['--sentinels', '--master-name'],
-  'metrics-adapter': ['--statsd.mapping-config'],
-  'metrics-adapter-jmx': ['--statsd.mapping-config']
+  'metrics-adapter': ['--statsd.mapping-config', '--json.config-file'],
+  'metrics-adapter-jmx': ['--statsd.mapping-config', '--jmx.config-file']
 }
 
 interface ContainerDoc { image?: string, args?: string[] }
