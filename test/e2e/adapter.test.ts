@@ -23,7 +23,7 @@ describe('3-adapter: StatsD, JMX and JSON stats become one Prometheus /metrics',
     const played = ctx.played!
     await withLogs(played, async () => {
       for (let i = 0; i < 5; i++) assert.equal((await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-app', 8080)}/order?channel=e2e`, { method: 'POST' })).status, 200)
-      const metrics = await waitFor('shop_orders_total on the adapter', async () => { const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-app', 9102)}/metrics`); return /^shop_orders_total\{[^}]*\} 5$/m.test(r.body) ? r.body : undefined }, 30_000)
+      const metrics = await waitFor('shop_orders_total on the adapter', async () => { const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-app', 9102)}/metrics`, {}, 20_000); return /^shop_orders_total\{[^}]*\} 5$/m.test(r.body) ? r.body : undefined }, 60_000, 1000)
       assert.match(metrics, /shop_http_request_duration_seconds_bucket/)
       const value = await waitFor('Prometheus query', async () => {
         const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-prometheus', 9090)}/api/v1/query?query=${encodeURIComponent('sum(shop_orders_total)')}`)
@@ -39,7 +39,7 @@ describe('3-adapter: StatsD, JMX and JSON stats become one Prometheus /metrics',
     const played = ctx.played!
     await withLogs(played, async () => {
       const body = await waitFor('JMX and JSON series on the adapter', async () => {
-        const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-app', 9102)}/metrics`)
+        const r = await httpGet(`http://127.0.0.1:${hostPort(played, 'metrics-app', 9102)}/metrics`, {}, 20_000)
         return /^shop_jvm_orders_processed_total\{[^}]*queue="checkout"[^}]*\} [1-9]/m.test(r.body) && /^shop_app_requests(_total)?(\{[^}]*\})? [1-9]/m.test(r.body) ? r.body : undefined
       }, 60_000, 1000)
       assert.match(body, /^shop_jvm_queue_depth\{[^}]*queue="checkout"[^}]*\} \d/m)

@@ -199,8 +199,8 @@ export async function waitFor<T> (what: string, check: () => Promise<T | undefin
   }
 }
 
-export async function httpGet (url: string, init: RequestInit = {}): Promise<{ status: number, body: string, headers: Headers }> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) })
+export async function httpGet (url: string, init: RequestInit = {}, timeoutMs = 5000): Promise<{ status: number, body: string, headers: Headers }> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
   return { status: res.status, body: await res.text(), headers: res.headers }
 }
 
