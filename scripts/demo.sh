@@ -120,6 +120,14 @@ show_adapter() {
     warn "no shop_orders_total in Prometheus yet (adapter: http://127.0.0.1:$metrics/metrics)"
   fi
   note "Prometheus: up{job=\"metrics-app\"} = $(prom_query "$prom" 'up{job=~"metrics-app.*"}' | awk '{print $NF}')"
+  if wait_for 30 has_value "$prom" 'shop_jvm_orders_processed_total'; then
+    note "Prometheus: shop_jvm_orders_processed_total (JMX, from the JVM's MBean) = $(prom_query "$prom" 'sum(shop_jvm_orders_processed_total)' | awk '{print $NF}')"
+  else
+    warn "no JMX series in Prometheus yet"
+  fi
+  if wait_for 30 has_value "$prom" 'shop_app_requests'; then
+    note "Prometheus: shop_app_requests (JSON, from the app's /stats.json) = $(prom_query "$prom" 'sum(shop_app_requests)' | awk '{print $NF}')"
+  fi
 }
 
 show_together() {
