@@ -4,6 +4,7 @@
 #
 #   bash scripts/setup.sh            # system packages, pnpm, Node 24, dependencies, build
 #   SKIP_APT=1 bash scripts/setup.sh # on a machine where you manage system packages yourself
+#   SKIP_IMAGES=1 bash scripts/setup.sh  # without building the container images
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -16,6 +17,7 @@ APT_PACKAGES=(
   prometheus
   default-jdk-headless
   podman buildah runc uidmap slirp4netns fuse-overlayfs debootstrap containernetworking-plugins
+  netavark aardvark-dns
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -71,3 +73,13 @@ if [ -x .cache/node24/bin/node ]; then
 fi
 log "building"
 node_modules/.bin/tsc -b
+# Podman engine settings this kind of host needs (only written when absent or ours).
+if [ "$(id -u)" = 0 ] && command -v podman >/dev/null 2>&1; then bash scripts/podman-setup.sh; fi
+
+# The images the end-to-end tests and the demo play. A cold build takes about ten minutes (more
+# than one test file may run), later ones seconds. Needs root for Podman's settings here and
+# for the stand-in bases' debootstrap; elsewhere run scripts/build-images.sh yourself.
+if [ "${SKIP_IMAGES:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v podman >/dev/null 2>&1; then
+  log "building the images (scripts/build-images.sh; SKIP_IMAGES=1 skips)"
+  bash scripts/build-images.sh
+fi

@@ -1,0 +1,76 @@
+// Example 2 played with Podman: the app's Redis traffic split and failed over by the ambassador.
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { skipReason, useExample, needsRealServices, withLogs, exec } from '../src/e2e.js'
+import { hostPort, httpGet, podman, sleep, waitFor, type Played } from '../src/pods.js'
+
+const skip = skipReason()
+
+describe('2-ambassador: the app reaches Redis through the ambassador', { skip }, () => {
+  const ctx = useExample('2-ambassador')
+
+  async function commandCalls (played: Played, pod: string, cmd: string): Promise<number> {
+    const out = await exec(played, pod, 'redis', ['redis-cli', 'info', 'commandstats'])
+    const m = new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(out)
+    return m ? Number(m[1]) : 0
+  }
+
+  it('plays the Redis pods with replication and Sentinels watching', async () => {
+    const played = ctx.played!
+    await withLogs(played, async () => {
+      const replicas = await waitFor('two replicas attached', async () => {
+        const out = await exec(played, 'redis-0', 'redis', ['redis-cli', 'info', 'replication'])
+        return /connected_slaves:2/.test(out) ? out : undefined
+      }, 60_000)
+      assert.match(replicas, /role:master/)
+      const sentinels = await waitFor('sentinels see each other', async () => {
+        const out = await exec(played, 'redis-1', 'sentinel', ['redis-cli', '-p', '26379', 'sentinel', 'master', 'mymaster'])
+        const m = /num-other-sentinels\s+(\d+)/.exec(out.replace(/\n/g, ' '))
+        return m && Number(m[1]) >= 2 ? out : undefined
+      }, 60_000)
+      assert.ok(sentinels)
+    })
+  })
+
+  it('writes land on the primary and reads on the replicas', async (t) => {
+    if (!needsRealServices(t, ctx)) return
+    const played = ctx.played!
+    const app = `http://127.0.0.1:${hostPort(played, 'shop', 8080)}`
+    await withLogs(played, async () => {
+      await waitFor('ambassador ready', async () => (await httpGet(`http://127.0.0.1:${hostPort(played, 'shop', 9121)}/readyz`)).status === 200 ? true : undefined, 60_000)
+      const before = { set: await commandCalls(played, 'redis-0', 'set'), gets: [await commandCalls(played, 'redis-1', 'get'), await commandCalls(played, 'redis-2', 'get')] }
+      for (let i = 0; i < 10; i++) {
+        const w = await httpGet(`${app}/kv/k${i}`, { method: 'PUT', body: `v${i}` })
+        assert.equal(w.status, 200, w.body)
+      }
+      await sleep(500)
+      for (let i = 0; i < 10; i++) {
+        const v = await waitFor(`read k${i}`, async () => { const r = await httpGet(`${app}/kv/k${i}`); return r.status === 200 ? r.body : undefined }, 5000, 100)
+        assert.equal(v, `v${i}`)
+      }
+      const sets = await commandCalls(played, 'redis-0', 'set') - before.set
+      const replicaGets = (await commandCalls(played, 'redis-1', 'get')) + (await commandCalls(played, 'redis-2', 'get')) - before.gets[0]! - before.gets[1]!
+      assert.equal(sets, 10, 'every write on the primary')
+      assert.ok(replicaGets >= 10, `reads on the replicas: ${replicaGets}`)
+    })
+  })
+
+  it('a failover of the primary is survived: writes resume through the same app', async (t) => {
+    if (!needsRealServices(t, ctx)) return
+    const played = ctx.played!
+    const app = `http://127.0.0.1:${hostPort(played, 'shop', 8080)}`
+    await withLogs(played, async () => {
+      await podman(['pod', 'stop', '-t', '1', played.pods['redis-0']!.name])
+      const master = await waitFor('sentinel promotes a replica', async () => {
+        const out = await exec(played, 'redis-1', 'sentinel', ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'mymaster'])
+        return out.split('\n')[0]?.trim() !== '' && !out.includes('redis-0') ? out : undefined
+      }, 60_000, 1000)
+      t.diagnostic(`new primary: ${master.replace(/\n/g, ' ')}`)
+      const ms = Date.now()
+      await waitFor('a write after failover', async () => (await httpGet(`${app}/kv/after-failover`, { method: 'PUT', body: 'yes' })).status === 200 ? true : undefined, 60_000, 500)
+      t.diagnostic(`writes resumed ${Date.now() - ms} ms after the promotion was seen`)
+      const v = await waitFor('read after failover', async () => { const r = await httpGet(`${app}/kv/after-failover`); return r.status === 200 ? r.body : undefined }, 10_000, 200)
+      assert.equal(v, 'yes')
+    })
+  })
+})

@@ -1,0 +1,57 @@
+// The container scripts' own contracts: podman-setup.sh writes its config only when it is
+// absent or its own, and is idempotent; build-images.sh explains itself and rejects unknowns.
+
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { run } from '../src/pods.js'
+
+async function setup (conf: string): Promise<{ code: number, out: string }> {
+  const r = await run('bash', ['-c', `PODMAN_SETUP_CONF='${conf}' PODMAN_SETUP_FORCE=1 bash scripts/podman-setup.sh`])
+  return { code: r.code, out: r.stdout + r.stderr }
+}
+
+describe('scripts/podman-setup.sh', () => {
+  it('writes runc and ulimits within the host\'s limits when no config exists, then leaves it unchanged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-setup-'))
+    try {
+      const conf = join(dir, 'containers.conf')
+      const first = await setup(conf)
+      assert.equal(first.code, 0, first.out)
+      const text = readFileSync(conf, 'utf8')
+      assert.match(text, /^runtime = "runc"$/m)
+      const nproc = Number(/nproc=(\d+):/.exec(text)?.[1])
+      const hard = (await run('bash', ['-c', 'ulimit -Hu'])).stdout.trim()
+      assert.ok(nproc > 0 && (hard === 'unlimited' || nproc <= Number(hard)), `nproc ${nproc} within ${hard}`)
+      const mtime = statSync(conf).mtimeMs
+      const second = await setup(conf)
+      assert.equal(second.code, 0)
+      assert.equal(second.out, '', 'nothing to do the second time')
+      assert.equal(statSync(conf).mtimeMs, mtime)
+    } finally { rmSync(dir, { recursive: true, force: true }) }
+  })
+
+  it('never overwrites a config the user wrote', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-setup-'))
+    try {
+      const conf = join(dir, 'containers.conf')
+      writeFileSync(conf, '[engine]\nruntime = "crun"\n')
+      const r = await setup(conf)
+      assert.equal(r.code, 0)
+      assert.equal(readFileSync(conf, 'utf8'), '[engine]\nruntime = "crun"\n')
+    } finally { rmSync(dir, { recursive: true, force: true }) }
+  })
+})
+
+describe('scripts/build-images.sh', () => {
+  it('prints its usage with --help and rejects an unknown image before building anything', async () => {
+    const help = await run('bash', ['scripts/build-images.sh', '--help'])
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /STANDIN=auto\|always\|never/)
+    const bad = await run('bash', ['-c', 'ENGINE=podman bash scripts/build-images.sh no-such-image'])
+    assert.equal(bad.code, 1)
+    assert.match(bad.stderr, /unknown image no-such-image/)
+  })
+})
