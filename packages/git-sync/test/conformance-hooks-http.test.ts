@@ -33,12 +33,12 @@ void describe('conformance: exechook', { concurrency: 2 }, () => {
     const h = hookScript(c.dir)
     c.repo.commit('exechook_success 1')
     const p = startSync(c.args('--period=100ms', `--exechook-command=${h.path}`), { env: { ENVKEY: 'envval' } })
-    await waitFor(() => fileIn(c.link, 'exechook') === 'exechook_success 1', 30_000, () => p.output)
+    await waitFor(() => fileIn(c.link, 'exechook') === 'exechook_success 1', 60_000, () => p.output)
     assert.equal(fileIn(c.link, 'exechook-env'), 'ENVKEY=envval')
     assert.equal(fileIn(c.link, 'exechook-hash'), c.repo.head())
     assert.equal(lines(h.runlog), 1)
     c.repo.commit('exechook_success 2')
-    await waitFor(() => fileIn(c.link, 'exechook') === 'exechook_success 2', 30_000, () => p.output)
+    await waitFor(() => fileIn(c.link, 'exechook') === 'exechook_success 2', 60_000, () => p.output)
     assert.equal(lines(h.runlog), 2)
   })
 
@@ -46,7 +46,7 @@ void describe('conformance: exechook', { concurrency: 2 }, () => {
     const c = newCase('exechook_fail_retry')
     const h = hookScript(c.dir, true)
     const p = startSync(c.args('--period=100ms', `--exechook-command=${h.path}`, '--exechook-backoff=300ms'))
-    await waitFor(() => lines(h.runlog) >= 3, 30_000, () => p.output)
+    await waitFor(() => lines(h.runlog) >= 3, 60_000, () => p.output)
   })
 
   void conformance('exechook_success_once', async () => {
@@ -93,11 +93,11 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
     const c = newCase('webhook_success')
     const srv = await recordingServer(() => ({ status: 200 }))
     const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-success-status=200'))
-    await waitFor(() => srv.hits.length === 1, 30_000, () => p.output)
+    await waitFor(() => srv.hits.length === 1, 60_000, () => p.output)
     assert.equal(srv.hits[0]?.headers['gitsync-hash'], c.repo.head())
     assert.equal(srv.hits[0]?.method, 'POST')
     c.repo.commit('webhook_success 2')
-    await waitFor(() => srv.hits.length === 2, 30_000, () => p.output)
+    await waitFor(() => srv.hits.length === 2, 60_000, () => p.output)
     assert.equal(srv.hits[1]?.headers['gitsync-hash'], c.repo.head())
     await sleep(500)
     assert.equal(srv.hits.length, 2)
@@ -108,10 +108,10 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
     let status = 500
     const srv = await recordingServer(() => ({ status }))
     const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-backoff=300ms'))
-    await waitFor(() => srv.hits.length >= 2, 30_000, () => p.output)
+    await waitFor(() => srv.hits.length >= 2, 60_000, () => p.output)
     status = 200
     const n = srv.hits.length
-    await waitFor(() => srv.hits.length === n + 1, 30_000, () => p.output)
+    await waitFor(() => srv.hits.length === n + 1, 60_000, () => p.output)
     await sleep(800)
     assert.equal(srv.hits.length, n + 1, 'stops retrying after a success')
   })
@@ -137,7 +137,7 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
     const c = newCase('webhook_fire_and_forget')
     const srv = await recordingServer(() => ({ status: 404 }))
     const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-success-status=0'))
-    await waitFor(() => srv.hits.length === 1, 30_000, () => p.output)
+    await waitFor(() => srv.hits.length === 1, 60_000, () => p.output)
     await sleep(800)
     assert.equal(srv.hits.length, 1, 'a 404 is not retried when fire-and-forget')
   })
@@ -147,12 +147,12 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
     let status = 500
     const srv = await recordingServer(() => ({ status }))
     const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-backoff=1s'))
-    await waitFor(() => srv.hits.length >= 1, 30_000, () => p.output)
+    await waitFor(() => srv.hits.length >= 1, 60_000, () => p.output)
     const first = srv.hits[0]?.headers['gitsync-hash']
     c.repo.commit('2'); await waitForContent(c.link, '2', p)
     c.repo.commit('3'); await waitForContent(c.link, '3', p)
     status = 200
-    await waitFor(() => srv.hits.some((h) => h.headers['gitsync-hash'] === c.repo.head()), 30_000, () => p.output)
+    await waitFor(() => srv.hits.some((h) => h.headers['gitsync-hash'] === c.repo.head()), 60_000, () => p.output)
     const hashes = srv.hits.map((h) => h.headers['gitsync-hash'])
     assert.equal(hashes[0], first)
     assert.equal(hashes[hashes.length - 1], c.repo.head(), 'the last call carries the newest hash')

@@ -61,12 +61,12 @@ void describe('conformance: refs', { concurrency: 2 }, () => {
   void conformance('readlink', async () => {
     const c = newCase('readlink')
     const p = startSync(c.args('--period=100ms'))
-    await waitFor(() => linkSha(c.link) === c.repo.head(), 30_000, () => p.output)
+    await waitFor(() => linkSha(c.link) === c.repo.head(), 60_000, () => p.output)
     assert.equal(readlinkSync(c.link), `.worktrees/${c.repo.head()}`)
     c.repo.commit('readlink 2')
-    await waitFor(() => linkSha(c.link) === c.repo.head(), 30_000, () => p.output)
+    await waitFor(() => linkSha(c.link) === c.repo.head(), 60_000, () => p.output)
     c.repo.resetBack()
-    await waitFor(() => linkSha(c.link) === c.repo.head(), 30_000, () => p.output)
+    await waitFor(() => linkSha(c.link) === c.repo.head(), 60_000, () => p.output)
   })
 
   void conformance('sync_branch', async () => {
