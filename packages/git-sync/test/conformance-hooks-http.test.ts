@@ -19,9 +19,9 @@ function hookScript (dir: string, fail = false, sleepS = 0): { path: string, run
   const path = script(dir, fail ? 'hook-fail.sh' : 'hook.sh', [
     sleepS > 0 ? `sleep ${sleepS}` : '',
     `date >> ${runlog}`,
-    'cat file > exechook',
     'echo "ENVKEY=$ENVKEY" > exechook-env',
     'echo "$GITSYNC_HASH" > exechook-hash',
+    'cat file > exechook', // last: tests wait for this one
     fail ? 'exit 1' : 'exit 0'
   ].join('\n'))
   return { path, runlog }
