@@ -24,7 +24,7 @@ void describe('flags and env', { concurrency: true }, () => {
     assert.equal(c.webhookSuccessStatus, 200)
     assert.equal(c.webhookTimeout, 1000)
     assert.equal(c.webhookBackoff, 3000)
-    assert.equal(c.exechookTimeout, 60_000)
+    assert.equal(c.exechookTimeout, 30_000)
     assert.equal(c.exechookBackoff, 3000)
     assert.deepEqual(c.sshKeyFile, ['/etc/git-secret/ssh'])
     assert.equal(c.sshKnownHosts, true)
