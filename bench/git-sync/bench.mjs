@@ -18,6 +18,7 @@ const ROUNDS = opt('rounds', 3)
 const FILES = opt('files', 10_000)
 const UPDATES = opt('updates', 100)
 const UPDATE_FILES = opt('update-files', 1000)
+const PUSHES = opt('pushes', 30)
 const BIN = fileURLToPath(new URL('../../packages/git-sync/dist/src/main.js', import.meta.url))
 const work = mkdtempSync(join(tmpdir(), 'gs-bench-'))
 process.on('exit', () => rmSync(work, { recursive: true, force: true }))
@@ -154,7 +155,7 @@ const push = []
   let port = 0
   while (port === 0) { const m = /"port":(\d+)/.exec(out); if (m) port = Number(m[1]); else await sleep(10) }
   while (true) { try { readlinkSync(join(pushRoot, 'link')); break } catch { await sleep(10) } }
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < PUSHES; i++) {
     mkdirSync(join(clone, 'd0'), { recursive: true })
     writeFileSync(join(clone, 'd0', 'f0.txt'), `push ${i}\n`)
     git(clone, 'commit', '-qam', `p${i}`)
@@ -176,7 +177,7 @@ const updRatio = median(updates['git-sync']) / median(updates.git)
 const md = `
 ### git-sync vs bare git
 
-Command: \`pnpm build && node bench/git-sync/bench.mjs --rounds ${ROUNDS} --files ${FILES} --updates ${UPDATES} --update-files ${UPDATE_FILES}\`
+Command: \`pnpm build && node bench/git-sync/bench.mjs --rounds ${ROUNDS} --files ${FILES} --updates ${UPDATES} --update-files ${UPDATE_FILES} --pushes ${PUSHES}\`
 (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${execFileSync('git', ['--version'], { encoding: 'utf8' }).trim()}, 1-minute load average at the end: ${load} on 2 cores —
 other sessions were using the same machine, so absolute numbers are noisy; the two tools ran interleaved in the same rounds).
 

@@ -127,7 +127,7 @@ void describe('conformance: other', { concurrency: 2 }, () => {
       const p = startSync(c.args('--period=100ms', `--touch-file=${touch}`))
       for (const [i, step] of [[1, () => undefined], [2, () => c.repo.commit(`${name} 2`)], [1, () => c.repo.resetBack()]] as const) {
         step()
-        await waitFor(() => exists(touchPath), 30_000, () => p.output)
+        await waitFor(() => exists(touchPath), 60_000, () => p.output)
         await waitForContent(c.link, `${name} ${i}`, p)
         rmSync(touchPath)
         await sleep(700)

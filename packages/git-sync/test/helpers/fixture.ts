@@ -109,7 +109,7 @@ export class GitSyncProcess {
   get output (): string { return this.stdout + this.stderr }
 
   /** The HTTP port from the "ops server listening" log line. */
-  async httpPort (timeoutMs = 30_000): Promise<number> {
+  async httpPort (timeoutMs = 60_000): Promise<number> {
     let port = 0
     await waitFor(() => {
       const m = /"address":\{"address":"[^"]*","family":"[^"]*","port":(\d+)\}/.exec(this.stdout)
@@ -146,7 +146,7 @@ export async function runSync (args: readonly string[], opts: RunOptions = {}, t
 export async function sleep (ms: number): Promise<void> { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 /** Polls cond until true or throws after timeoutMs. */
-export async function waitFor (cond: () => boolean | Promise<boolean>, timeoutMs = 30_000, what: string | (() => string) = 'condition'): Promise<void> {
+export async function waitFor (cond: () => boolean | Promise<boolean>, timeoutMs = 60_000, what: string | (() => string) = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs
   for (;;) {
     if (await cond()) return
@@ -169,7 +169,7 @@ export function linkSha (link: string): string | undefined {
 }
 
 /** Waits until link/file reads content. */
-export async function waitForContent (link: string, content: string, p?: GitSyncProcess, timeoutMs = 30_000, file = 'file'): Promise<void> {
+export async function waitForContent (link: string, content: string, p?: GitSyncProcess, timeoutMs = 60_000, file = 'file'): Promise<void> {
   await waitFor(() => fileIn(link, file) === content, timeoutMs, () => `${link}/${file} == ${JSON.stringify(content)} (is ${JSON.stringify(fileIn(link, file))})${p !== undefined ? '\n--- git-sync output ---\n' + p.output.slice(-4000) : ''}`)
 }
 
@@ -196,7 +196,7 @@ export async function metric (port: number, series: string): Promise<number | un
 }
 
 /** Waits until a metric series has the value. */
-export async function waitMetric (port: number, series: string, value: number, timeoutMs = 30_000): Promise<void> {
+export async function waitMetric (port: number, series: string, value: number, timeoutMs = 60_000): Promise<void> {
   let last: number | undefined
   await waitFor(async () => { last = await metric(port, series); return last === value }, timeoutMs, () => `${series} == ${value} (is ${String(last)})`)
 }
