@@ -82,7 +82,7 @@ for (const [n, node] of nodes.entries()) {
     let tail = ''
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk)
-      tail = (tail + chunk.toString()).slice(-4000)
+      tail = (tail + chunk.toString()).slice(-65536)
     })
     child.on('close', (code) => {
       for (const key of Object.keys(totals)) {

@@ -38,6 +38,12 @@ describe('2-ambassador: the app reaches Redis through the ambassador', { skip },
     const app = `http://127.0.0.1:${hostPort(played, 'shop', 8080)}`
     await withLogs(played, async () => {
       await waitFor('ambassador ready', async () => (await httpGet(`http://127.0.0.1:${hostPort(played, 'shop', 9121)}/readyz`)).status === 200 ? true : undefined, 60_000)
+      // Sentinel announces the replicas a few seconds after the primary: measure once the
+      // ambassador reports both healthy, as an operator would check before trusting the split.
+      await waitFor('ambassador sees two healthy replicas', async () => {
+        const m = await httpGet(`http://127.0.0.1:${hostPort(played, 'shop', 9121)}/metrics`)
+        return (m.body.match(/^redis_ambassador_upstream_healthy\{[^}]*role="replica"[^}]*\} 1$/gm) ?? []).length >= 2 ? true : undefined
+      }, 60_000, 500)
       const before = { set: await commandCalls(played, 'redis-0', 'set'), gets: [await commandCalls(played, 'redis-1', 'get'), await commandCalls(played, 'redis-2', 'get')] }
       for (let i = 0; i < 10; i++) {
         const w = await httpGet(`${app}/kv/k${i}`, { method: 'PUT', body: `v${i}` })
@@ -60,11 +66,14 @@ describe('2-ambassador: the app reaches Redis through the ambassador', { skip },
     const played = ctx.played!
     const app = `http://127.0.0.1:${hostPort(played, 'shop', 8080)}`
     await withLogs(played, async () => {
+      const masterAddr = async (): Promise<string> => (await exec(played, 'redis-1', 'sentinel', ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'mymaster'])).split('\n')[0]?.trim() ?? ''
+      const oldMaster = await masterAddr()
       await podman(['pod', 'stop', '-t', '1', played.pods['redis-0']!.name])
+      // Sentinels answer with addresses, not pod names: wait for a different one.
       const master = await waitFor('sentinel promotes a replica', async () => {
-        const out = await exec(played, 'redis-1', 'sentinel', ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'mymaster'])
-        return out.split('\n')[0]?.trim() !== '' && !out.includes('redis-0') ? out : undefined
-      }, 60_000, 1000)
+        const now = await masterAddr()
+        return now !== '' && now !== oldMaster ? now : undefined
+      }, 90_000, 1000)
       t.diagnostic(`new primary: ${master.replace(/\n/g, ' ')}`)
       const ms = Date.now()
       await waitFor('a write after failover', async () => (await httpGet(`${app}/kv/after-failover`, { method: 'PUT', body: 'yes' })).status === 200 ? true : undefined, 60_000, 500)

@@ -25,6 +25,8 @@ export async function run (cmd: string, args: readonly string[], opts: { input?:
     const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => { child.kill('SIGKILL') }, opts.timeoutMs)
     child.on('error', (err) => { if (timer) clearTimeout(timer); reject(err) })
     child.on('close', (code) => { if (timer) clearTimeout(timer); resolvePromise({ code: code ?? 1, stdout, stderr }) })
+    // A command that never reads its input may exit first: that EPIPE is not its failure.
+    child.stdin.on('error', () => {})
     child.stdin.end(opts.input ?? '')
   })
 }
