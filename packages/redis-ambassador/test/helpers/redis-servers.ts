@@ -42,7 +42,13 @@ export class RedisProc {
   async start (): Promise<void> {
     this.proc = spawn(this.bin, this.args, { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] })
     this.proc.stderr?.resume()
-    await waitFor(`${this.bin} on ${this.port}`, async () => await ping(this.port), 10000)
+    // Ports come from freePort() and test files run side by side: only our own process
+    // answering on the port counts (another file's server may have taken it first).
+    const proc = this.proc
+    await waitFor(`${this.bin} on ${this.port}`, async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${this.bin} on ${this.port} exited (port taken?)`)
+      return await ping(this.port) && await serverPid(this.port) === proc.pid
+    }, 10000)
   }
 
   kill (signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -57,6 +63,20 @@ export class RedisProc {
 
   client (): Redis {
     return new Redis({ port: this.port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: false })
+  }
+}
+
+async function serverPid (port: number): Promise<number | undefined> {
+  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false })
+  c.on('error', () => {})
+  try {
+    await c.connect()
+    const m = /process_id:(\d+)/.exec(await c.info('server'))
+    return m === null ? undefined : Number(m[1])
+  } catch {
+    return undefined
+  } finally {
+    c.disconnect()
   }
 }
 
@@ -80,11 +100,18 @@ export class RedisTopology {
   private readonly all: RedisProc[] = []
 
   async server (name: string, extra: string[] = []): Promise<RedisProc> {
-    const port = await freePort()
-    const p = new RedisProc(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--dbfilename', `${name}.rdb`, '--protected-mode', 'no', '--repl-diskless-sync-delay', '0', ...extra], 'redis-server', this.dir)
-    this.all.push(p)
-    await p.start()
-    return p
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort()
+      const p = new RedisProc(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--dbfilename', `${name}.rdb`, '--protected-mode', 'no', '--repl-diskless-sync-delay', '0', ...extra], 'redis-server', this.dir)
+      this.all.push(p)
+      try {
+        await p.start()
+        return p
+      } catch (err) {
+        p.kill()
+        if (attempt >= 5) throw err
+      }
+    }
   }
 
   async startPrimaryAndReplicas (replicas = 2): Promise<void> {
