@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events'
 import { Redis, type RedisOptions } from 'ioredis'
 import { parseAddress, PodPatternsError, type Logger } from '@pod-patterns/runtime'
 import { UpstreamNode, type UpstreamOptions } from './upstream.js'
+import type { AmbassadorConfig } from './config.js'
 
 export class ClusterNotSupportedError extends PodPatternsError {
   constructor (id: string) {
@@ -13,21 +14,11 @@ export class ClusterNotSupportedError extends PodPatternsError {
   }
 }
 
-export interface TopologyOptions {
-  primary: string
-  replicas: readonly string[]
-  sentinels: readonly string[]
-  masterName: string
-  sentinelUsername: string
-  sentinelPassword: string
-  sentinelTls: boolean
-  upstreamUsername: string
-  upstreamPassword: string
-  upstreamTls: boolean
-  tlsInsecure: boolean
-  healthInterval: number
-  connectTimeout: number
-  maxReplicaLag: number
+/** The topology reads the same settings the flag table defines, plus the upstream pool and a logger. */
+export type TopologyOptions = Pick<AmbassadorConfig,
+  'primary' | 'replicas' | 'sentinels' | 'masterName' | 'sentinelUsername' | 'sentinelPassword' | 'sentinelTls' |
+  'upstreamUsername' | 'upstreamPassword' | 'upstreamTls' | 'tlsInsecure' | 'healthInterval' | 'connectTimeout' |
+  'maxReplicaLag'> & {
   upstream: UpstreamOptions
   logger: Logger
 }
