@@ -92,6 +92,11 @@ async function ping (port: number): Promise<boolean> {
 }
 
 /** A primary, replicas and (optionally) sentinels; `close()` kills everything and removes the dir. */
+function offsetOf (info: string, field: string): number {
+  const m = new RegExp(`^${field}:(\\d+)`, 'm').exec(info)
+  return m === null ? -1 : Number(m[1])
+}
+
 export class RedisTopology {
   readonly dir = mkdtempSync(join(tmpdir(), 'ra-test-'))
   primary!: RedisProc
@@ -120,11 +125,24 @@ export class RedisTopology {
     await this.waitReplicasSynced()
   }
 
+  /**
+   * Waits until every replica has applied everything the primary has written so far: its link is
+   * up and its replication offset has reached the primary's. A link that is merely up can still
+   * be behind by the last writes (replication is asynchronous).
+   */
   async waitReplicasSynced (): Promise<void> {
+    const p = this.primary.client()
+    let target: number
+    try {
+      target = offsetOf(await p.info('replication'), 'master_repl_offset')
+    } finally { p.disconnect() }
     for (const r of this.replicas) {
       const c = r.client()
       try {
-        await waitFor(`replica ${r.port} in sync`, async () => /master_link_status:up/.test(await c.info('replication')))
+        await waitFor(`replica ${r.port} in sync up to offset ${target}`, async () => {
+          const info = await c.info('replication')
+          return /master_link_status:up/.test(info) && offsetOf(info, 'slave_repl_offset') >= target
+        })
       } finally { c.disconnect() }
     }
   }
