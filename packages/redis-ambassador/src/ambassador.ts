@@ -9,6 +9,7 @@ import { CommandTable } from './command-table.js'
 import { Metrics } from './metrics.js'
 import { ClientSession, type SessionContext } from './session.js'
 import { Topology } from './topology.js'
+import { adoptReading } from './socket-reader.js'
 import type { ConnState, UpstreamOptions } from './upstream.js'
 
 export interface AmbassadorOptions {
@@ -64,7 +65,7 @@ export class AmbassadorServer {
       defaultState,
       nextClientId: () => ++this.clientIds
     }
-    this.server = net.createServer({ noDelay: true }, (socket) => { this.accept(socket) })
+    this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => { this.accept(socket) })
   }
 
   private loadCommands (): void {
@@ -83,7 +84,9 @@ export class AmbassadorServer {
       socket.end('-ERR max number of clients reached\r\n')
       return
     }
-    const s = new ClientSession(socket, this.ctx)
+    const { socket: sock, setSink } = adoptReading(socket)
+    const s = new ClientSession(sock, this.ctx)
+    setSink((chunk) => { s.input(chunk) })
     this.sessions.add(s)
     s.onClosed = (x) => { this.sessions.delete(x) }
   }

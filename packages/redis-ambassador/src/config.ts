@@ -62,7 +62,7 @@ export const table: ConfigTable = {
     { name: 'max-replica-lag', type: 'int', default: 1048576, min: 0, help: 'Skip replicas whose replication offset is more than this many bytes behind the primary.', group: 'routing' },
     { name: 'health-interval', type: 'duration', default: 1000, help: 'How often replicas and the primary are checked (ROLE, INFO replication).', group: 'routing' },
     { name: 'connect-timeout', type: 'duration', default: 2000, help: 'Upstream connect timeout; a primary that cannot be reached gets fast errors after this.', group: 'upstream' },
-    { name: 'pool-size', type: 'int', default: 2, min: 1, max: 64, help: 'Shared upstream connections per server and connection state (user, db, protocol).', group: 'upstream' },
+    { name: 'pool-size', type: 'int', default: 1, min: 1, max: 64, help: 'Shared upstream connections per server and connection state (user, db, protocol); one carries the most commands per write, so Redis makes the fewest syscalls.', group: 'upstream' },
     { name: 'max-bulk-bytes', type: 'int', default: 536870912, min: 1, help: 'Largest bulk string a client may send (bytes), as Redis proto-max-bulk-len.', group: 'limits' },
     { name: 'max-array-len', type: 'int', default: 1048576, min: 1, help: 'Most arguments in one client command.', group: 'limits' },
     { name: 'max-client-buffer', type: 'int', default: 67108864, min: 1024, help: 'Bytes buffered for one client (unsent replies, partial input) before its input is paused.', group: 'limits' },

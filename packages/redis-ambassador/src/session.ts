@@ -81,7 +81,6 @@ export class ClientSession implements ReplySink {
     this.key = stateKey(this.state)
     this.authed = ctx.config.password === ''
     socket.setNoDelay(true)
-    socket.on('data', (chunk: Buffer) => { this.onData(chunk) })
     socket.on('drain', () => { this.checkResume() })
     socket.on('error', () => { this.close() })
     socket.on('close', () => { this.close() })
@@ -89,7 +88,8 @@ export class ClientSession implements ReplySink {
 
   // ---- input
 
-  private onData (chunk: Buffer): void {
+  /** Bytes the client sent (the ambassador reads the socket and hands them over). */
+  input (chunk: Buffer): void {
     if (this.closed) return
     if (this.pendingLen === 0 && !this.waitDrain && !this.waitAsync) {
       this.process(chunk)

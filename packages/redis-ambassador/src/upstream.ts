@@ -6,6 +6,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { ReplyScanner, type ReplyHandler } from './resp-reply.js'
 import { encodeCommand } from './resp-write.js'
+import { connectReading } from './socket-reader.js'
 
 /** Where a request's reply goes (a client session, or the ambassador itself). */
 export interface ReplySink {
@@ -113,7 +114,7 @@ export class UpstreamConn implements ReplyHandler, Flushable {
     const { host, port } = node
     const sock = opts.tls
       ? tls.connect({ host, port, servername: net.isIP(host) === 0 ? host : undefined, rejectUnauthorized: !opts.tlsInsecure })
-      : net.connect({ host, port })
+      : connectReading(host, port, (chunk) => { this.feed(chunk) })
     this.socket = sock
     sock.setNoDelay(true)
     sock.setTimeout(opts.connectTimeout)
@@ -123,13 +124,7 @@ export class UpstreamConn implements ReplyHandler, Flushable {
       sock.setKeepAlive(true, 15000)
     })
     sock.on('timeout', () => { if (!this.connected) this.destroy(new Error(`connect to ${node.id} timed out`)) })
-    sock.on('data', (chunk: Buffer) => {
-      try {
-        this.scanner.feed(chunk)
-      } catch (err) {
-        this.destroy(err as Error)
-      }
-    })
+    if (opts.tls) sock.on('data', (chunk: Buffer) => { this.feed(chunk) })
     sock.on('error', (err: Error) => { this.destroy(err) })
     sock.on('close', () => { this.destroy(new Error(`connection to ${node.id} closed`)) })
     node.conns.add(this)
@@ -137,6 +132,14 @@ export class UpstreamConn implements ReplyHandler, Flushable {
     for (const cmd of hs) this.out.push(cmd)
     this.swallow = hs.length
     if (hs.length > 0) this.queueFlush()
+  }
+
+  private feed (chunk: Buffer): void {
+    try {
+      this.scanner.feed(chunk)
+    } catch (err) {
+      this.destroy(err as Error)
+    }
   }
 
   get outstanding (): number {
