@@ -118,7 +118,7 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
     sources.push(...jmxSources)
   }
 
-  const render = async (openMetrics = false): Promise<string> => {
+  const renderChunks = async (openMetrics: boolean): Promise<Buffer[]> => {
     const w = new ExpositionWriter(openMetrics)
     for (const f of fromPromClient(await registry.getMetricsAsJSON() as never)) w.family(f, 'adapter')
     store.write(w)
@@ -141,8 +141,9 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
     })
     for (const { f, source } of merged.values()) w.family(f, source)
     for (const c of w.conflicts) AdapterStats.bump(stats.scrapeConflicts, c.source)
-    return w.finish()
+    return w.finishChunks()
   }
+  const render = async (openMetrics = false): Promise<string> => Buffer.concat(await renderChunks(openMetrics)).toString('utf8')
 
   const reload = async (): Promise<void> => {
     try {
@@ -173,9 +174,14 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
     handler: async (req, res) => {
       if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return }
       const om = config.webOpenmetrics && (req.headers.accept ?? '').includes('application/openmetrics-text')
-      const body = await render(om)
-      res.writeHead(200, { 'content-type': om ? OPENMETRICS_CONTENT_TYPE : PROM_CONTENT_TYPE })
-      res.end(req.method === 'HEAD' ? undefined : body)
+      const chunks = await renderChunks(om)
+      let length = 0
+      for (const c of chunks) length += c.length
+      res.writeHead(200, { 'content-type': om ? OPENMETRICS_CONTENT_TYPE : PROM_CONTENT_TYPE, 'content-length': length })
+      if (req.method === 'HEAD') { res.end(); return }
+      // Chunks go out as they are; nothing is joined into one big string or buffer.
+      for (const c of chunks) res.write(c)
+      res.end()
     }
   })
   const lifecycle = (action: () => Promise<void>) => async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
