@@ -147,12 +147,29 @@ async function load (port, metric, rate, perPacket) {
   return { sent: r.sent, achieved: r.sent / (r.ms / 1000) }
 }
 
-/** Waits until the server's count of `metric` stops moving (or reaches what was sent). */
+/** The kernel's receive queue (bytes) and drop count of the UDP socket bound to `port`. */
+function udpSocketState (port) {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0')
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    if (f[1]?.endsWith(':' + hex)) return { rxQueue: parseInt(f[4].split(':')[1], 16), drops: Number(f[12]) }
+  }
+  return { rxQueue: 0, drops: 0 }
+}
+
+/**
+ * Waits until the server has taken in what the kernel queued for it (receive queue empty) and
+ * its count of `metric` stopped moving, so a starved server is not mistaken for a lossy one.
+ */
 async function settle (server, metric, sent) {
   let last = -1
-  for (let i = 0; i < 40; i++) {
+  let still = 0
+  for (let i = 0; i < 100; i++) {
     const n = await server.count(metric)
-    if (n >= sent || n === last) return n
+    if (n >= sent) return n
+    const { rxQueue } = udpSocketState(server.udp)
+    still = n === last && rxQueue === 0 ? still + 1 : 0
+    if (still >= 3) return n
     last = n
     await sleep(150)
   }
@@ -173,7 +190,7 @@ async function trialAt (server, mode, rate) {
   const { sent, achieved } = await load(server.udp, metric, rate, SEARCH[mode].perPacket)
   const got = await settle(server, metric, sent)
   const loss = 1 - got / sent
-  console.log(`  ${mode} ${server.name} ${rate.toLocaleString('en')}/s: sent ${sent} got ${got} loss ${(loss * 100).toFixed(2)}% (sender achieved ${Math.round(achieved).toLocaleString('en')}/s)`)
+  console.log(`  ${mode} ${server.name} ${rate.toLocaleString('en')}/s: sent ${sent} got ${got} loss ${(loss * 100).toFixed(2)}% (sender achieved ${Math.round(achieved).toLocaleString('en')}/s; kernel receive-buffer drops so far ${udpSocketState(server.udp).drops})`)
   return { rate, loss, achieved, ok: loss <= LOSS_OK }
 }
 
@@ -190,20 +207,21 @@ async function search (server, mode) {
     const t = await trialAt(server, mode, rate)
     trials.push(t)
     if (!t.ok) { bad = rate; break }
-    good = rate
+    // A sender that fell short of the offered rate proves only the rate it achieved.
+    good = Math.min(rate, Math.round(t.achieved))
   }
   if (bad !== undefined) {
     let lo = good
     let hi = bad
+    let best = good
     for (let i = 0; i < BISECT; i++) {
       const mid = Math.round((lo === 0 ? hi / 2 : Math.sqrt(lo * hi)) / 1000) * 1000
       if (mid <= lo || mid >= hi) break
       const t = await trialAt(server, mode, mid)
       trials.push(t)
-      if (t.ok) lo = mid
-      else hi = mid
+      if (t.ok) { lo = mid; best = Math.max(best, Math.min(mid, Math.round(t.achieved))) } else hi = mid
     }
-    good = lo
+    good = best
   }
   // The most lines per second counted in any trial (also meaningful past the no-loss rate).
   const counted = Math.max(...trials.map((t) => t.achieved * (1 - t.loss)))
