@@ -13,6 +13,7 @@ import { StatsdRelay } from './relay.js'
 import { ExpositionWriter, OPENMETRICS_CONTENT_TYPE, PROM_CONTENT_TYPE, exposedNames, fromPromClient, type SampleFamily } from './exposition.js'
 import { JsonSource, loadJsonConfig, type JsonExporterConfig } from './json-source.js'
 import { loadJmxConfig, type JmxConfig } from './jmx-rules.js'
+import { loadWebConfig, webGuard, type WebConfig } from './web-config.js'
 
 export { table, PACKAGE, validateConfig } from './config.js'
 export type { AdapterConfig } from './config.js'
@@ -53,12 +54,13 @@ export interface Adapter extends RunningService {
 }
 
 /** Loads and checks every config file the flags name (what --check-config runs). */
-export async function loadConfigs (config: Readonly<AdapterConfig>): Promise<{ mapping: MappingConfig, json: JsonExporterConfig | undefined, jmx: JmxConfig[] }> {
+export async function loadConfigs (config: Readonly<AdapterConfig>): Promise<{ mapping: MappingConfig, json: JsonExporterConfig | undefined, jmx: JmxConfig[], web: WebConfig | undefined }> {
+  const web = config.webConfigFile === '' ? undefined : await loadWebConfig(config.webConfigFile)
   const mapping = config.statsdMappingConfig === '' ? emptyMappingConfig() : await loadMappingConfig(config.statsdMappingConfig)
   const json = config.jsonConfigFile === '' ? undefined : await loadJsonConfig(config.jsonConfigFile)
   const jmx: JmxConfig[] = []
   for (const f of config.jmxConfigFile) jmx.push(await loadJmxConfig(f))
-  return { mapping, json, jmx }
+  return { mapping, json, jmx, web }
 }
 
 export async function startAdapter (config: Readonly<AdapterConfig>, options: AdapterOptions = {}): Promise<Adapter> {
@@ -88,6 +90,7 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
   }
   const mapper = new Mapper(loaded.mapping, config.statsdCacheSize)
   stats.loadedMappings = loaded.mapping.rules.length
+  let web = loaded.web
 
   const relay = config.statsdRelayAddress === '' ? undefined : new StatsdRelay(config.statsdRelayAddress, config.statsdRelayPacketLength, stats, logger)
   const ingest = new StatsdIngest({
@@ -151,6 +154,8 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
       mapper.replace(next.mapping)
       stats.loadedMappings = next.mapping.rules.length
       if (jsonSource !== undefined && next.json !== undefined) jsonSource.replace(next.json)
+      // Users and headers take effect at once; a new certificate or TLS policy needs a restart.
+      if (web !== undefined && next.web !== undefined) web = next.web
       AdapterStats.bump(stats.configReloads, 'success')
       logger.info({ mappings: next.mapping.rules.length }, 'configuration reloaded')
     } catch (err) {
@@ -168,7 +173,14 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
     })
     : undefined
 
-  const ops = new OpsServer({ bind: config.webListenAddress, logger, registry, metricsPath: config.webTelemetryPath })
+  const ops = new OpsServer({
+    bind: config.webListenAddress,
+    logger,
+    registry,
+    metricsPath: config.webTelemetryPath,
+    ...(web?.tls === undefined ? {} : { tls: web.tls }),
+    ...(web === undefined ? {} : { guard: webGuard(() => web as WebConfig) })
+  })
   ops.addRoute({
     path: config.webTelemetryPath,
     handler: async (req, res) => {
