@@ -13,7 +13,8 @@ export interface SampleFamily {
   name: string
   help: string
   type: FamilyType
-  samples: Array<{ suffix?: string, labels: Record<string, string>, value: number }>
+  /** `timestampMs`: written after the value (ms in the text format, seconds in OpenMetrics). */
+  samples: Array<{ suffix?: string, labels: Record<string, string>, value: number, timestampMs?: number }>
 }
 
 export function formatValue (v: number): string {
@@ -170,7 +171,11 @@ export class ExpositionWriter {
       const line = f.name + (s.suffix ?? suffix) + braces(labelPairs(s.labels))
       if (seen.has(line)) { this.conflicts.push({ name: f.name, source }); continue }
       seen.add(line)
-      this.sample(line + ' ', s.value)
+      if (s.timestampMs === undefined) {
+        this.sample(line + ' ', s.value)
+      } else {
+        this.out.text(line + ' ' + formatValue(s.value) + ' ' + String(this.openMetrics ? s.timestampMs / 1000 : s.timestampMs) + '\n')
+      }
     }
   }
 
