@@ -208,7 +208,7 @@ async function search (server, mode) {
     trials.push(t)
     if (!t.ok) { bad = rate; break }
     // A sender that fell short of the offered rate proves only the rate it achieved.
-    good = Math.min(rate, Math.round(t.achieved))
+    good = Math.max(good, Math.min(rate, Math.round(t.achieved)))
   }
   if (bad !== undefined) {
     let lo = good
