@@ -29,6 +29,7 @@ export interface AdapterConfig {
   webTelemetryPath: string
   webEnableLifecycle: boolean
   webOpenmetrics: boolean
+  webConfigFile: string
   checkConfig: boolean
   maxSeries: number
   jsonConfigFile: string
@@ -66,6 +67,7 @@ export const table: ConfigTable = {
     { group: 'Output', name: 'web.telemetry-path', type: 'string', default: '/metrics', placeholder: 'PATH', help: 'Path under which to expose metrics.' },
     { group: 'Output', name: 'web.enable-lifecycle', type: 'bool', default: false, help: 'Enable POST/PUT /-/reload (reload configs) and /-/quit.' },
     { group: 'Output', name: 'web.openmetrics', type: 'bool', default: false, help: 'Answer scrapers that accept OpenMetrics with it (counters gain `_total`); off: always the Prometheus text format.' },
+    { group: 'Output', name: 'web.config.file', type: 'string', default: '', placeholder: 'FILE', help: 'exporter-toolkit web config (TLS, client certificates, basic_auth_users with bcrypt hashes, headers), as statsd_exporter; empty: plain HTTP.' },
     { group: 'Output', name: 'max-series', type: 'int', default: 500_000, min: 1, help: 'Cap on StatsD series held; new series past it are dropped and counted.' },
     { group: 'Sources', name: 'json.config-file', type: 'string', default: '', placeholder: 'FILE', help: 'json_exporter config (modules, plus optional targets scraped here); enables /probe.' },
     { group: 'Sources', name: 'jmx.config-file', type: 'list', default: [], placeholder: 'FILE', envSeparator: ',', help: 'jmx_exporter config (hostPort/jmxUrl + rules); repeatable. Needs a JDK and the optional jmx module.' },

@@ -13,7 +13,8 @@ export interface SampleFamily {
   name: string
   help: string
   type: FamilyType
-  samples: Array<{ suffix?: string, labels: Record<string, string>, value: number }>
+  /** `timestampMs`: written after the value (ms in the text format, seconds in OpenMetrics). */
+  samples: Array<{ suffix?: string, labels: Record<string, string>, value: number, timestampMs?: number }>
 }
 
 export function formatValue (v: number): string {
@@ -58,8 +59,65 @@ export function exposedNames (name: string, type: FamilyType): string[] {
 
 export interface Conflict { name: string, source: string }
 
+const CHUNK = 256 * 1024
+
+/**
+ * The exposition text, written in one pass into fixed-size Buffer chunks: a 100k-series page
+ * then never becomes one big JS string (no rope to flatten, no second UTF-8 copy, little GC).
+ */
+export class ChunkedText {
+  private readonly chunks: Buffer[] = []
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK)
+  private pos = 0
+
+  /** Appends text (UTF-8). */
+  text (t: string): void {
+    // Up to 3 bytes per UTF-16 unit: make sure it fits before writing.
+    if (this.pos + t.length * 3 > this.buf.length) {
+      this.roll(t.length * 3)
+    }
+    this.pos += this.buf.write(t, this.pos)
+  }
+
+  /** Appends a sample value: integers digit by digit, anything else via the text format rules. */
+  value (v: number): void {
+    if (Number.isSafeInteger(v) && v >= 0) {
+      if (this.pos + 17 > this.buf.length) this.roll(17)
+      if (v === 0) { this.buf[this.pos++] = 48; return }
+      let n = v
+      let digits = 0
+      for (let x = n; x > 0; x = Math.floor(x / 10)) digits++
+      let at = this.pos + digits
+      this.pos = at
+      while (n > 0) { this.buf[--at] = 48 + (n % 10); n = Math.floor(n / 10) }
+      return
+    }
+    this.text(formatValue(v))
+  }
+
+  /** Appends one byte (ASCII). */
+  byte (c: number): void {
+    if (this.pos + 1 > this.buf.length) this.roll(1)
+    this.buf[this.pos++] = c
+  }
+
+  private roll (need: number): void {
+    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos))
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, need))
+    this.pos = 0
+  }
+
+  /** The chunks written so far (the last one trimmed); the writer must not be used after. */
+  finish (): Buffer[] {
+    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos))
+    this.pos = 0
+    this.buf = Buffer.alloc(0)
+    return this.chunks
+  }
+}
+
 export class ExpositionWriter {
-  private out = ''
+  readonly out = new ChunkedText()
   private readonly used = new Set<string>()
   readonly conflicts: Conflict[] = []
 
@@ -85,14 +143,21 @@ export class ExpositionWriter {
   header (name: string, type: FamilyType, help: string): string {
     if (this.openMetrics) {
       const fam = type === 'counter' && name.endsWith('_total') ? name.slice(0, -6) : name
-      this.out += `# TYPE ${fam} ${type === 'untyped' ? 'unknown' : type}\n# HELP ${fam} ${escapeHelp(help)}\n`
+      this.out.text(`# TYPE ${fam} ${type === 'untyped' ? 'unknown' : type}\n# HELP ${fam} ${escapeHelp(help)}\n`)
       return type === 'counter' && !name.endsWith('_total') ? '_total' : ''
     }
-    this.out += `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`
+    this.out.text(`# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`)
     return ''
   }
 
-  raw (text: string): void { this.out += text }
+  raw (text: string): void { this.out.text(text) }
+
+  /** One sample line: `prefix` is everything up to and including the space before the value. */
+  sample (prefix: string, value: number): void {
+    this.out.text(prefix)
+    this.out.value(value)
+    this.out.byte(10)
+  }
 
   /** Writes a whole sample family (claiming its names first). */
   family (f: SampleFamily, source: string): void {
@@ -106,12 +171,23 @@ export class ExpositionWriter {
       const line = f.name + (s.suffix ?? suffix) + braces(labelPairs(s.labels))
       if (seen.has(line)) { this.conflicts.push({ name: f.name, source }); continue }
       seen.add(line)
-      this.out += line + ' ' + formatValue(s.value) + '\n'
+      if (s.timestampMs === undefined) {
+        this.sample(line + ' ', s.value)
+      } else {
+        this.out.text(line + ' ' + formatValue(s.value) + ' ' + String(this.openMetrics ? s.timestampMs / 1000 : s.timestampMs) + '\n')
+      }
     }
   }
 
+  /** The page as Buffer chunks (what the HTTP handlers send); ends the writer. */
+  finishChunks (): Buffer[] {
+    if (this.openMetrics) this.out.text('# EOF\n')
+    return this.out.finish()
+  }
+
+  /** The page as one string; ends the writer. */
   finish (): string {
-    return this.openMetrics ? this.out + '# EOF\n' : this.out
+    return Buffer.concat(this.finishChunks()).toString('utf8')
   }
 }
 

@@ -13,6 +13,7 @@ import { StatsdRelay } from './relay.js'
 import { ExpositionWriter, OPENMETRICS_CONTENT_TYPE, PROM_CONTENT_TYPE, exposedNames, fromPromClient, type SampleFamily } from './exposition.js'
 import { JsonSource, loadJsonConfig, type JsonExporterConfig } from './json-source.js'
 import { loadJmxConfig, type JmxConfig } from './jmx-rules.js'
+import { loadWebConfig, webGuard, type WebConfig } from './web-config.js'
 
 export { table, PACKAGE, validateConfig } from './config.js'
 export type { AdapterConfig } from './config.js'
@@ -53,12 +54,13 @@ export interface Adapter extends RunningService {
 }
 
 /** Loads and checks every config file the flags name (what --check-config runs). */
-export async function loadConfigs (config: Readonly<AdapterConfig>): Promise<{ mapping: MappingConfig, json: JsonExporterConfig | undefined, jmx: JmxConfig[] }> {
+export async function loadConfigs (config: Readonly<AdapterConfig>): Promise<{ mapping: MappingConfig, json: JsonExporterConfig | undefined, jmx: JmxConfig[], web: WebConfig | undefined }> {
+  const web = config.webConfigFile === '' ? undefined : await loadWebConfig(config.webConfigFile)
   const mapping = config.statsdMappingConfig === '' ? emptyMappingConfig() : await loadMappingConfig(config.statsdMappingConfig)
   const json = config.jsonConfigFile === '' ? undefined : await loadJsonConfig(config.jsonConfigFile)
   const jmx: JmxConfig[] = []
   for (const f of config.jmxConfigFile) jmx.push(await loadJmxConfig(f))
-  return { mapping, json, jmx }
+  return { mapping, json, jmx, web }
 }
 
 export async function startAdapter (config: Readonly<AdapterConfig>, options: AdapterOptions = {}): Promise<Adapter> {
@@ -88,6 +90,7 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
   }
   const mapper = new Mapper(loaded.mapping, config.statsdCacheSize)
   stats.loadedMappings = loaded.mapping.rules.length
+  let web = loaded.web
 
   const relay = config.statsdRelayAddress === '' ? undefined : new StatsdRelay(config.statsdRelayAddress, config.statsdRelayPacketLength, stats, logger)
   const ingest = new StatsdIngest({
@@ -118,7 +121,7 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
     sources.push(...jmxSources)
   }
 
-  const render = async (openMetrics = false): Promise<string> => {
+  const renderChunks = async (openMetrics: boolean): Promise<Buffer[]> => {
     const w = new ExpositionWriter(openMetrics)
     for (const f of fromPromClient(await registry.getMetricsAsJSON() as never)) w.family(f, 'adapter')
     store.write(w)
@@ -141,8 +144,9 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
     })
     for (const { f, source } of merged.values()) w.family(f, source)
     for (const c of w.conflicts) AdapterStats.bump(stats.scrapeConflicts, c.source)
-    return w.finish()
+    return w.finishChunks()
   }
+  const render = async (openMetrics = false): Promise<string> => Buffer.concat(await renderChunks(openMetrics)).toString('utf8')
 
   const reload = async (): Promise<void> => {
     try {
@@ -150,6 +154,8 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
       mapper.replace(next.mapping)
       stats.loadedMappings = next.mapping.rules.length
       if (jsonSource !== undefined && next.json !== undefined) jsonSource.replace(next.json)
+      // Users and headers take effect at once; a new certificate or TLS policy needs a restart.
+      if (web !== undefined && next.web !== undefined) web = next.web
       AdapterStats.bump(stats.configReloads, 'success')
       logger.info({ mappings: next.mapping.rules.length }, 'configuration reloaded')
     } catch (err) {
@@ -167,15 +173,27 @@ export async function startAdapter (config: Readonly<AdapterConfig>, options: Ad
     })
     : undefined
 
-  const ops = new OpsServer({ bind: config.webListenAddress, logger, registry, metricsPath: config.webTelemetryPath })
+  const ops = new OpsServer({
+    bind: config.webListenAddress,
+    logger,
+    registry,
+    metricsPath: config.webTelemetryPath,
+    ...(web?.tls === undefined ? {} : { tls: web.tls }),
+    ...(web === undefined ? {} : { guard: webGuard(() => web as WebConfig) })
+  })
   ops.addRoute({
     path: config.webTelemetryPath,
     handler: async (req, res) => {
       if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return }
       const om = config.webOpenmetrics && (req.headers.accept ?? '').includes('application/openmetrics-text')
-      const body = await render(om)
-      res.writeHead(200, { 'content-type': om ? OPENMETRICS_CONTENT_TYPE : PROM_CONTENT_TYPE })
-      res.end(req.method === 'HEAD' ? undefined : body)
+      const chunks = await renderChunks(om)
+      let length = 0
+      for (const c of chunks) length += c.length
+      res.writeHead(200, { 'content-type': om ? OPENMETRICS_CONTENT_TYPE : PROM_CONTENT_TYPE, 'content-length': length })
+      if (req.method === 'HEAD') { res.end(); return }
+      // Chunks go out as they are; nothing is joined into one big string or buffer.
+      for (const c of chunks) res.write(c)
+      res.end()
     }
   })
   const lifecycle = (action: () => Promise<void>) => async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {

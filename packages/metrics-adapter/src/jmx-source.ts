@@ -117,9 +117,41 @@ export class JmxSource {
   private flatten (domain: string, props: Array<[string, string]>, keys: string[], attrName: string, description: string, value: J, out: JmxAttribute[]): void {
     const n = toNumber(value)
     if (n !== undefined) { out.push({ domain, props, attrKeys: keys, attrName, description, value: n }); return }
-    if (value === null || typeof value !== 'object' || typeof value.getCompositeTypeSync !== 'function') return
-    const names: string[] = this.toArray(value.getCompositeTypeSync().keySetSync())
-    for (const k of names) this.flatten(domain, props, [...keys, attrName], k, description, value.getSync(k), out)
+    if (value === null || typeof value !== 'object') return
+    if (typeof value.getCompositeTypeSync === 'function') {
+      const names: string[] = this.toArray(value.getCompositeTypeSync().keySetSync())
+      for (const k of names) this.flatten(domain, props, [...keys, attrName], k, description, value.getSync(k), out)
+      return
+    }
+    if (typeof value.getTabularTypeSync === 'function') this.flattenTable(domain, props, keys, attrName, description, value, out)
+  }
+
+  /**
+   * TabularData as jmx_exporter reads it: each row's index columns become extra bean
+   * properties (so labels, and `<…, key=v>` in rule patterns; a repeated key gains `_`), and
+   * each other column is an attribute under `<…, attrName>` named after the column, except a
+   * column called `value`, which keeps the table's own name.
+   */
+  private flattenTable (domain: string, props: Array<[string, string]>, keys: string[], attrName: string, description: string, table: J, out: JmxAttribute[]): void {
+    const type = table.getTabularTypeSync()
+    const indexNames: string[] = this.toArray(type.getIndexNamesSync())
+    const rowType = type.getRowTypeSync()
+    const valueNames = (this.toArray(rowType.keySetSync()) as string[]).filter((k) => !indexNames.includes(k)).sort()
+    for (const row of this.toArray(table.valuesSync())) {
+      if (row === null || typeof row !== 'object' || typeof row.getSync !== 'function') continue
+      const rowProps = [...props]
+      for (const idx of indexNames) {
+        const v: J = row.getSync(idx)
+        if (v === null || v === undefined) continue
+        let key = idx
+        while (rowProps.some(([k]) => k === key)) key += '_'
+        rowProps.push([key, typeof v === 'object' && typeof v.toStringSync === 'function' ? String(v.toStringSync()) : String(v)])
+      }
+      for (const col of valueNames) {
+        const isValue = col.toLowerCase() === 'value'
+        this.flatten(domain, rowProps, isValue ? keys : [...keys, attrName], isValue ? attrName : col, description, row.getSync(col), out)
+      }
+    }
   }
 
   private allowed (on: J): boolean {

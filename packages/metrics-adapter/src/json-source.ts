@@ -2,8 +2,11 @@
 // from the document, valuetype, headers, valid_status_codes), answered on /probe, plus our own
 // `targets:` list fetched on an interval or on every scrape into /metrics.
 
-import type http from 'node:http'
+import http from 'node:http'
+import https from 'node:https'
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { ConfigError, parseDuration, type Logger } from '@pod-patterns/runtime'
 import { checkTemplate, evaluateJsonPath, expandTemplate } from './jsonpath.js'
@@ -18,6 +21,16 @@ export interface JsonMetricConfig {
   valuetype: FamilyType
   labels: Record<string, string>
   values: Record<string, string | number>
+  /** json_exporter's epochTimestamp: a JSONPath to a millisecond epoch for the samples. */
+  epochTimestamp: string | undefined
+}
+
+/** json_exporter's http_client_config (Prometheus common HTTP client), the parts supported. */
+export interface JsonHttpClient {
+  /** Authorization header value, e.g. `Basic …` or `Bearer …`. */
+  authorization: string | undefined
+  tls: https.RequestOptions
+  followRedirects: boolean
 }
 
 export interface JsonModule {
@@ -27,6 +40,7 @@ export interface JsonModule {
   body: string | undefined
   timeoutMs: number
   metrics: JsonMetricConfig[]
+  client: JsonHttpClient
 }
 
 export interface JsonTarget { module: string, url: string, intervalMs: number, labels: Record<string, string> }
@@ -64,17 +78,71 @@ function parseMetric (raw: unknown, where: string): JsonMetricConfig {
     for (const v of Object.values(labels)) checkTemplate(v)
     for (const v of Object.values(values)) if (typeof v === 'string') checkTemplate(v)
   } catch (err) { fail(where, (err as Error).message) }
-  return { name: m.name, path: m.path, help: typeof m.help === 'string' ? m.help : m.name, type, valuetype: vt, labels, values }
+  const ts = m.epochTimestamp
+  if (ts !== undefined && (typeof ts !== 'string' || ts === '')) fail(where, 'epochTimestamp must be a JSONPath like {.timestamp}')
+  if (ts !== undefined) { try { checkTemplate(`{${ts.replace(/^\s*\{|\}\s*$/g, '')}}`) } catch (err) { fail(`${where}.epochTimestamp`, (err as Error).message) } }
+  return { name: m.name, path: m.path, help: typeof m.help === 'string' ? m.help : m.name, type, valuetype: vt, labels, values, epochTimestamp: ts }
 }
 
-export function parseJsonConfig (text: string): JsonExporterConfig {
+const CLIENT_KEYS = ['basic_auth', 'bearer_token', 'bearer_token_file', 'authorization', 'tls_config', 'follow_redirects', 'enable_http2']
+
+function readSecret (inline: unknown, file: unknown, where: string, base: string): string | undefined {
+  if (typeof inline === 'string' && inline !== '') return inline
+  if (typeof file === 'string' && file !== '') {
+    const p = isAbsolute(file) ? file : resolve(base, file)
+    try { return readFileSync(p, 'utf8').trim() } catch (err) { return fail(where, `cannot read ${p}: ${(err as Error).message}`) }
+  }
+  return undefined
+}
+
+/** Parses http_client_config; file paths are relative to the config file, as in Prometheus. */
+function parseHttpClient (raw: unknown, where: string, base: string): JsonHttpClient {
+  const c = obj(raw, where)
+  for (const k of Object.keys(c)) if (!CLIENT_KEYS.includes(k)) fail(where, `unsupported field ${JSON.stringify(k)} (supported: ${CLIENT_KEYS.join(', ')})`)
+  let authorization: string | undefined
+  const kinds = ['basic_auth', 'bearer_token', 'bearer_token_file', 'authorization'].filter((k) => c[k] !== undefined)
+  if (kinds.length > 1) fail(where, `at most one of basic_auth, bearer_token, bearer_token_file, authorization may be set, got ${kinds.join(', ')}`)
+  if (c.basic_auth !== undefined) {
+    const b = obj(c.basic_auth, `${where}.basic_auth`)
+    const user = readSecret(b.username, b.username_file, `${where}.basic_auth.username_file`, base) ?? ''
+    const pass = readSecret(b.password, b.password_file, `${where}.basic_auth.password_file`, base) ?? ''
+    if (user === '') fail(`${where}.basic_auth`, 'username is required')
+    authorization = 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64')
+  }
+  const bearer = readSecret(c.bearer_token, c.bearer_token_file, `${where}.bearer_token_file`, base)
+  if (bearer !== undefined) authorization = `Bearer ${bearer}`
+  if (c.authorization !== undefined) {
+    const a = obj(c.authorization, `${where}.authorization`)
+    const type = typeof a.type === 'string' && a.type !== '' ? a.type : 'Bearer'
+    const cred = readSecret(a.credentials, a.credentials_file, `${where}.authorization.credentials_file`, base)
+    if (cred === undefined) fail(`${where}.authorization`, 'credentials or credentials_file is required')
+    authorization = `${type} ${cred}`
+  }
+  const tlsRaw = obj(c.tls_config, `${where}.tls_config`)
+  const TLS_KEYS = ['ca_file', 'ca', 'cert_file', 'cert', 'key_file', 'key', 'server_name', 'insecure_skip_verify', 'min_version']
+  for (const k of Object.keys(tlsRaw)) if (!TLS_KEYS.includes(k)) fail(`${where}.tls_config`, `unsupported field ${JSON.stringify(k)} (supported: ${TLS_KEYS.join(', ')})`)
+  const tls: https.RequestOptions = {}
+  const ca = readSecret(tlsRaw.ca, tlsRaw.ca_file, `${where}.tls_config.ca_file`, base)
+  if (ca !== undefined) tls.ca = ca
+  const cert = readSecret(tlsRaw.cert, tlsRaw.cert_file, `${where}.tls_config.cert_file`, base)
+  const key = readSecret(tlsRaw.key, tlsRaw.key_file, `${where}.tls_config.key_file`, base)
+  if ((cert === undefined) !== (key === undefined)) fail(`${where}.tls_config`, 'cert_file and key_file go together')
+  if (cert !== undefined) { tls.cert = cert; tls.key = key }
+  if (typeof tlsRaw.server_name === 'string' && tlsRaw.server_name !== '') tls.servername = tlsRaw.server_name
+  if (tlsRaw.insecure_skip_verify !== undefined && typeof tlsRaw.insecure_skip_verify !== 'boolean') fail(`${where}.tls_config.insecure_skip_verify`, 'expected true or false')
+  tls.rejectUnauthorized = tlsRaw.insecure_skip_verify !== true
+  if (c.follow_redirects !== undefined && typeof c.follow_redirects !== 'boolean') fail(`${where}.follow_redirects`, 'expected true or false')
+  return { authorization, tls, followRedirects: c.follow_redirects !== false }
+}
+
+export function parseJsonConfig (text: string, base = process.cwd()): JsonExporterConfig {
   let doc: unknown
   try { doc = parseYaml(text) } catch (err) { fail('yaml', (err as Error).message) }
   const top = obj(doc, 'top level')
   const modules: Record<string, JsonModule> = {}
   let rawModules = obj(top.modules, 'modules')
   // json_exporter before modules: a bare `metrics:` list is the `default` module.
-  if (Object.keys(rawModules).length === 0 && Array.isArray(top.metrics)) rawModules = { default: { metrics: top.metrics, headers: top.headers } }
+  if (Object.keys(rawModules).length === 0 && Array.isArray(top.metrics)) rawModules = { default: { metrics: top.metrics, headers: top.headers, http_client_config: top.http_client_config } }
   for (const [name, raw] of Object.entries(rawModules)) {
     const where = `modules.${name}`
     const m = obj(raw, where)
@@ -90,7 +158,8 @@ export function parseJsonConfig (text: string): JsonExporterConfig {
       method: typeof body.method === 'string' ? body.method : 'GET',
       body: typeof body.content === 'string' ? body.content : undefined,
       timeoutMs: typeof m.timeout === 'string' ? parseDuration(m.timeout, `${where}.timeout`) : 10_000,
-      metrics: m.metrics.map((x: unknown, i: number) => parseMetric(x, `${where}.metrics[${i}]`))
+      metrics: m.metrics.map((x: unknown, i: number) => parseMetric(x, `${where}.metrics[${i}]`)),
+      client: parseHttpClient(m.http_client_config, `${where}.http_client_config`, base)
     }
   }
   const targets: JsonTarget[] = []
@@ -120,7 +189,7 @@ export async function loadJsonConfig (path: string): Promise<JsonExporterConfig>
   try { text = await readFile(path, 'utf8') } catch (err) {
     throw new ConfigError(`json config: cannot read ${path}: ${(err as Error).message}`, '--json.config-file', { cause: err })
   }
-  return parseJsonConfig(text)
+  return parseJsonConfig(text, dirname(resolve(path)))
 }
 
 /** A JSON value as a sample value: numbers, numeric strings, booleans (1/0); else undefined. */
@@ -137,11 +206,18 @@ export function toSampleValue (v: unknown): number | undefined {
 /** Applies a module's metrics to a parsed document. */
 export function extractFamilies (mod: JsonModule, doc: unknown): SampleFamily[] {
   const byName = new Map<string, SampleFamily>()
-  const add = (name: string, help: string, type: FamilyType, labels: Record<string, string>, value: number): void => {
+  const add = (name: string, help: string, type: FamilyType, labels: Record<string, string>, value: number, timestampMs: number | undefined): void => {
     const n = escapeName(name)
     let f = byName.get(n)
     if (f === undefined) { f = { name: n, help, type, samples: [] }; byName.set(n, f) }
-    f.samples.push({ labels, value })
+    f.samples.push(timestampMs === undefined ? { labels, value } : { labels, value, timestampMs })
+  }
+  // As json_exporter: the last match, read as an integer of milliseconds; else no timestamp.
+  const stamp = (m: JsonMetricConfig, from: unknown): number | undefined => {
+    if (m.epochTimestamp === undefined) return undefined
+    const found = evaluateJsonPath(m.epochTimestamp, from)
+    const v = toSampleValue(found[found.length - 1])
+    return v !== undefined && Number.isFinite(v) ? Math.trunc(v) : undefined
   }
   for (const m of mod.metrics) {
     if (m.type === 'value') {
@@ -149,7 +225,7 @@ export function extractFamilies (mod: JsonModule, doc: unknown): SampleFamily[] 
       for (const [k, tpl] of Object.entries(m.labels)) labels[k] = expandTemplate(tpl, doc)
       for (const v of evaluateJsonPath(m.path, doc)) {
         const value = toSampleValue(v)
-        if (value !== undefined) add(m.name, m.help, m.valuetype, labels, value)
+        if (value !== undefined) add(m.name, m.help, m.valuetype, labels, value, stamp(m, doc))
       }
     } else {
       for (const item of evaluateJsonPath(m.path, doc)) {
@@ -158,7 +234,7 @@ export function extractFamilies (mod: JsonModule, doc: unknown): SampleFamily[] 
         for (const [vname, vexpr] of Object.entries(m.values)) {
           const raw = typeof vexpr === 'number' ? vexpr : vexpr.includes('{') ? evaluateJsonPath(vexpr, item)[0] : vexpr
           const value = toSampleValue(raw)
-          if (value !== undefined) add(`${m.name}_${vname}`, m.help, m.valuetype, labels, value)
+          if (value !== undefined) add(`${m.name}_${vname}`, m.help, m.valuetype, labels, value, stamp(m, item))
         }
       }
     }
@@ -170,12 +246,34 @@ export class JsonFetchError extends Error {
   readonly code = 'ERR_ADAPTER_JSON_FETCH'
 }
 
+/** One HTTP(S) request with the module's client settings; follows up to 10 redirects. */
+async function request (mod: JsonModule, url: string, signal: AbortSignal, hops = 0): Promise<{ status: number, text: string }> {
+  const u = new URL(url)
+  const headers: Record<string, string> = { ...mod.headers }
+  if (mod.client.authorization !== undefined && headers.Authorization === undefined && headers.authorization === undefined) headers.Authorization = mod.client.authorization
+  const options: https.RequestOptions = { method: mod.method, headers, signal, ...(u.protocol === 'https:' ? mod.client.tls : {}) }
+  const reply = await new Promise<{ status: number, text: string, location: string | undefined }>((resolve, reject) => {
+    const req = (u.protocol === 'https:' ? https : http).request(u, options, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (d: Buffer) => { chunks.push(d) })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), location: res.headers.location }) })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(mod.body)
+  })
+  if (mod.client.followRedirects && reply.status >= 300 && reply.status < 400 && reply.location !== undefined) {
+    if (hops >= 10) throw new JsonFetchError(`${url}: too many redirects`)
+    return await request(mod, new URL(reply.location, u).toString(), signal, hops + 1)
+  }
+  return reply
+}
+
 export async function fetchJson (mod: JsonModule, url: string): Promise<unknown> {
-  const ctl = AbortSignal.timeout(mod.timeoutMs)
-  const res = await fetch(url, { method: mod.method, headers: mod.headers, signal: ctl, ...(mod.body === undefined ? {} : { body: mod.body }) })
-  const text = await res.text()
+  const signal = AbortSignal.timeout(mod.timeoutMs)
+  const res = await request(mod, url, signal)
   if (!mod.validStatusCodes.includes(res.status)) throw new JsonFetchError(`${url} answered ${res.status}, not one of ${mod.validStatusCodes.join(',')}`)
-  try { return JSON.parse(text) } catch (err) {
+  try { return JSON.parse(res.text) } catch (err) {
     throw new JsonFetchError(`${url} did not return JSON: ${(err as Error).message}`)
   }
 }

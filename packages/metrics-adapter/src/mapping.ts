@@ -237,7 +237,11 @@ export class Mapper {
 
   get ruleCount (): number { return this.config.rules.length }
 
+  /** Bumped on every replace: results computed before it are stale. */
+  generation = 0
+
   replace (config: MappingConfig): void {
+    this.generation++
     this.config = config
     for (const c of Object.values(this.caches)) c.clear()
   }

@@ -8,7 +8,9 @@ import { sharedLabels } from './statsd-line.js'
 import type { MetricKind, ObserverOptions } from './mapping.js'
 import { braces, exposedNames, formatValue, labelPairs, type ExpositionWriter, type FamilyType } from './exposition.js'
 
-interface Series {
+/** One series; opaque to callers, who hold it between samples of the same line (ingest cache). */
+export interface Series {
+  fam: Family
   /** `{a="x"}`-less inner label text, precomputed so a scrape only concatenates. */
   pairs: string
   /** `name{a="x"} ` for counters and gauges. */
@@ -65,6 +67,11 @@ function typeOf (kind: MetricKind, observer: ObserverOptions | undefined): Famil
 }
 
 export class SeriesStore {
+  /**
+   * Bumped whenever a series or family may have been removed (TTL expiry, clear): anyone who
+   * holds a Series from an older generation must resolve it again.
+   */
+  generation = 0
   private readonly families = new Map<string, Family>()
   /** Every exposed name (x, x_sum, x_count, x_bucket) → the family that owns it. */
   private readonly owners = new Map<string, Family>()
@@ -127,6 +134,7 @@ export class SeriesStore {
     if (fam.series.size === 0) fam.signature = signature
     else if (signature !== fam.signature) this.options.counters.labelSetVariant()
     s = {
+      fam,
       pairs,
       prefix: fam.name + braces(pairs) + ' ',
       value: 0,
@@ -147,57 +155,78 @@ export class SeriesStore {
     return s
   }
 
-  /** Adds to a counter; false when dropped (negative, conflict, cap). */
-  counter (name: string, labels: Record<string, string>, delta: number, ttlMs: number, help?: string): boolean {
+  /**
+   * Finds or creates the series for a name, kind and labels; undefined when it is dropped
+   * (type or name conflict, --max-series), counted here.
+   */
+  resolve (name: string, kind: MetricKind, labels: Record<string, string>, observer: ObserverOptions | undefined, ttlMs: number, help?: string): Series | undefined {
+    const fam = this.family(name, kind, observer, help)
+    if (fam === undefined) return undefined
+    return this.series(fam, labels, ttlMs)
+  }
+
+  /** Adds to a counter series; false (counted) for a negative or NaN delta. */
+  addCounter (s: Series, delta: number, now: number): boolean {
     if (!(delta >= 0)) { this.options.counters.negativeCounter(); return false }
-    const fam = this.family(name, 'counter', undefined, help)
-    if (fam === undefined) return false
-    const s = this.series(fam, labels, ttlMs)
-    if (s === undefined) return false
     s.value += delta
-    s.lastSeen = this.now()
+    s.lastSeen = now
     return true
   }
 
-  gauge (name: string, labels: Record<string, string>, value: number, relative: boolean, ttlMs: number, help?: string): boolean {
-    const fam = this.family(name, 'gauge', undefined, help)
-    if (fam === undefined) return false
-    const s = this.series(fam, labels, ttlMs)
-    if (s === undefined) return false
+  setGauge (s: Series, value: number, relative: boolean, now: number): void {
     s.value = relative ? s.value + value : value
-    s.lastSeen = this.now()
-    return true
+    s.lastSeen = now
   }
 
-  set (name: string, labels: Record<string, string>, member: string, ttlMs: number, help?: string): boolean {
-    const fam = this.family(name, 'set', undefined, help)
-    if (fam === undefined) return false
-    const s = this.series(fam, labels, ttlMs)
-    if (s === undefined) return false
+  addMember (s: Series, member: string, now: number): void {
     ;(s.members as Set<string>).add(member)
-    s.lastSeen = this.now()
-    return true
+    s.lastSeen = now
   }
 
-  observe (name: string, labels: Record<string, string>, value: number, times: number, observer: ObserverOptions, ttlMs: number, help?: string): boolean {
-    const fam = this.family(name, 'observer', observer, help)
-    if (fam === undefined) return false
-    const s = this.series(fam, labels, ttlMs)
-    if (s === undefined) return false
-    const now = this.now()
+  observeOn (s: Series, value: number, times: number, now: number): void {
     s.lastSeen = now
     if (s.summary !== undefined) {
       for (let i = 0; i < times; i++) s.summary.observe(value, now)
     } else if (s.bucketCounts !== undefined) {
-      const bounds = (fam.observer as ObserverOptions).buckets
+      const bounds = (s.fam.observer as ObserverOptions).buckets
       for (let b = 0; b < bounds.length; b++) {
         if (value <= (bounds[b] as number)) { (s.bucketCounts[b] as number) += times; break }
       }
       s.hCount += times
       s.hSum += value * times
     }
+  }
+
+  /** Adds to a counter; false when dropped (negative, conflict, cap). */
+  counter (name: string, labels: Record<string, string>, delta: number, ttlMs: number, help?: string): boolean {
+    if (!(delta >= 0)) { this.options.counters.negativeCounter(); return false }
+    const s = this.resolve(name, 'counter', labels, undefined, ttlMs, help)
+    return s !== undefined && this.addCounter(s, delta, this.now())
+  }
+
+  gauge (name: string, labels: Record<string, string>, value: number, relative: boolean, ttlMs: number, help?: string): boolean {
+    const s = this.resolve(name, 'gauge', labels, undefined, ttlMs, help)
+    if (s === undefined) return false
+    this.setGauge(s, value, relative, this.now())
     return true
   }
+
+  set (name: string, labels: Record<string, string>, member: string, ttlMs: number, help?: string): boolean {
+    const s = this.resolve(name, 'set', labels, undefined, ttlMs, help)
+    if (s === undefined) return false
+    this.addMember(s, member, this.now())
+    return true
+  }
+
+  observe (name: string, labels: Record<string, string>, value: number, times: number, observer: ObserverOptions, ttlMs: number, help?: string): boolean {
+    const s = this.resolve(name, 'observer', labels, observer, ttlMs, help)
+    if (s === undefined) return false
+    this.observeOn(s, value, times, this.now())
+    return true
+  }
+
+  /** The clock the store uses (for callers applying samples to held series). */
+  clock (): number { return this.now() }
 
   /** Ends a set interval: each set now shows the distinct members seen in it. */
   rollSets (): void {
@@ -223,6 +252,7 @@ export class SeriesStore {
       }
       if (f.series.size === 0) this.removeFamily(f)
     }
+    if (removed > 0) this.generation++
     this.seriesCount -= removed
     return removed
   }
@@ -233,6 +263,7 @@ export class SeriesStore {
   }
 
   clear (): void {
+    this.generation++
     this.families.clear()
     this.owners.clear()
     this.seriesCount = 0
@@ -245,12 +276,11 @@ export class SeriesStore {
       if (f.series.size === 0) continue
       if (!w.claim(f.name, f.type, 'statsd')) continue
       const suffix = w.header(f.name, f.type, f.help)
-      let out = ''
       if (f.type === 'counter' || f.type === 'gauge') {
         const isSet = f.kind === 'set'
         for (const s of f.series.values()) {
           const v = isSet ? (s.lastDistinct >= 0 ? s.lastDistinct : (s.members as Set<string>).size) : s.value
-          out += suffix === '' ? s.prefix + formatValue(v) + '\n' : f.name + suffix + braces(s.pairs) + ' ' + formatValue(v) + '\n'
+          w.sample(suffix === '' ? s.prefix : f.name + suffix + braces(s.pairs) + ' ', v)
         }
       } else if (f.type === 'summary') {
         const qs = (f.observer as ObserverOptions).summary.quantiles
@@ -258,10 +288,10 @@ export class SeriesStore {
           const sum = s.summary as BoundedSummary
           const values = sum.quantiles(now)
           for (let i = 0; i < qs.length; i++) {
-            out += f.name + braces(s.pairs, `quantile="${(qs[i] as { quantile: number }).quantile}"`) + ' ' + formatValue(values[i] as number) + '\n'
+            w.sample(f.name + braces(s.pairs, `quantile="${(qs[i] as { quantile: number }).quantile}"`) + ' ', values[i] as number)
           }
-          out += f.name + '_sum' + braces(s.pairs) + ' ' + formatValue(sum.sum) + '\n'
-          out += f.name + '_count' + braces(s.pairs) + ' ' + formatValue(sum.count) + '\n'
+          w.sample(f.name + '_sum' + braces(s.pairs) + ' ', sum.sum)
+          w.sample(f.name + '_count' + braces(s.pairs) + ' ', sum.count)
         }
       } else {
         const bounds = (f.observer as ObserverOptions).buckets
@@ -270,14 +300,13 @@ export class SeriesStore {
           const counts = s.bucketCounts as Float64Array
           for (let b = 0; b < bounds.length; b++) {
             cum += counts[b] as number
-            out += f.name + '_bucket' + braces(s.pairs, `le="${formatValue(bounds[b] as number)}"`) + ' ' + formatValue(cum) + '\n'
+            w.sample(f.name + '_bucket' + braces(s.pairs, `le="${formatValue(bounds[b] as number)}"`) + ' ', cum)
           }
-          out += f.name + '_bucket' + braces(s.pairs, 'le="+Inf"') + ' ' + formatValue(s.hCount) + '\n'
-          out += f.name + '_sum' + braces(s.pairs) + ' ' + formatValue(s.hSum) + '\n'
-          out += f.name + '_count' + braces(s.pairs) + ' ' + formatValue(s.hCount) + '\n'
+          w.sample(f.name + '_bucket' + braces(s.pairs, 'le="+Inf"') + ' ', s.hCount)
+          w.sample(f.name + '_sum' + braces(s.pairs) + ' ', s.hSum)
+          w.sample(f.name + '_count' + braces(s.pairs) + ' ', s.hCount)
         }
       }
-      w.raw(out)
     }
   }
 }

@@ -32,7 +32,8 @@ export async function listenUdp (bind: string, ingest: StatsdIngest, stats: Adap
     sock.bind(a.port, a.host, () => { sock.off('error', reject); resolve() })
   })
   const port = sock.address().port
-  logger.info({ port, host: a.host }, 'statsd udp listening')
+  // The kernel caps the requested size at net.core.rmem_max (and reports double what it keeps).
+  logger.info({ port, host: a.host, recvBufferSize: sock.getRecvBufferSize() }, 'statsd udp listening')
   return {
     kind: 'udp',
     address: port,

@@ -35,6 +35,10 @@ rules:
 - pattern: 'java.lang<type=Memory><HeapMemoryUsage>(used|max)'
   name: jvm_heap_$1_bytes
 - pattern: 'com.example<type=Queue, name=(\\w+)><>Healthy'
+- pattern: 'com.example<type=Queue, name=(\\w+), client=(\\w+)><Consumers>(lag|rate)'
+  name: consumer_$3
+  labels: { queue: "$1", client: "$2" }
+- pattern: 'com.example<type=Queue, name=(\\w+), key=(\\w+)><>Limits'
 `
 
 test('the rule engine matches jmx_exporter\'s attribute strings and caches matches by name', () => {
@@ -98,6 +102,11 @@ test('a live JVM\'s MBeans become series through the rules', { skip: !HAVE_JDK &
   assert.equal(s.get('queue_depth{queue="billing"}'), 7)
   assert.equal(s.get('queue_kilobytes_in{queue="orders"}'), 2.048)
   assert.equal(s.get('com_example_queue_healthy{name="orders"}'), 1, 'booleans are 1/0')
+  // TabularData: index columns are bean properties (labels), value columns attributes.
+  assert.equal(s.get('consumer_lag{client="c1",queue="orders"}'), 43)
+  assert.equal(s.get('consumer_lag{client="c2",queue="billing"}'), 9)
+  assert.equal(s.get('consumer_rate{client="c2",queue="orders"}'), 2.5)
+  assert.equal(s.get('com_example_queue_limits{key="max",name="orders"}'), 100, 'a `value` column keeps the table\'s name; default names take the row keys as labels')
   assert.ok((s.get('jvm_heap_used_bytes') ?? 0) > 0, 'composite data (HeapMemoryUsage.used) is read')
   assert.ok((s.get('jvm_heap_max_bytes') ?? 0) > 0)
   assert.equal([...s.keys()].some((k) => k.includes('secret') || k.includes('hidden')), false, 'excludeObjectNames')

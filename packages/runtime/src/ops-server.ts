@@ -2,6 +2,7 @@
 // whatever routes the service adds (git-sync's `/`, the adapter's `/probe`, …).
 
 import http from 'node:http'
+import https from 'node:https'
 import { unlink } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { Registry, collectDefaultMetrics } from 'prom-client'
@@ -35,6 +36,13 @@ export interface OpsServerOptions {
   routes?: readonly Route[]
   /** /healthz fails when the event loop has not turned for this long (ms). */
   loopStallMs?: number
+  /** Serve HTTPS with these options (certificate, key, client-certificate policy). */
+  tls?: https.ServerOptions
+  /**
+   * Runs before every route (built-in ones too): false means it has answered the request
+   * itself (e.g. 401 for basic auth) and nothing else runs.
+   */
+  guard?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean | Promise<boolean>
 }
 
 /** A registry with Node's default process metrics registered. */
@@ -46,7 +54,7 @@ export function createRegistry (): Registry {
 
 export class OpsServer {
   readonly registry: Registry
-  private readonly server: http.Server
+  private readonly server: http.Server | https.Server
   private readonly options: OpsServerOptions
   private readonly routes: Route[]
   private readonly address: Address
@@ -58,13 +66,14 @@ export class OpsServer {
     this.registry = options.registry ?? createRegistry()
     this.routes = [...(options.routes ?? [])]
     this.address = typeof options.bind === 'string' ? parseAddress(options.bind, 'http bind address') : options.bind
-    this.server = http.createServer((req, res) => {
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       this.handle(req, res).catch((err: unknown) => {
         options.logger.error({ err, url: req.url }, 'ops server handler failed')
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
         res.end('internal error\n')
       })
-    })
+    }
+    this.server = options.tls === undefined ? http.createServer(onRequest) : https.createServer(options.tls, onRequest)
     this.server.keepAliveTimeout = 5000
   }
 
@@ -107,6 +116,7 @@ export class OpsServer {
   }
 
   private async handle (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.options.guard !== undefined && !(await this.options.guard(req, res))) return
     const path = (req.url ?? '/').split('?')[0] as string
     const method = req.method ?? 'GET'
     const route = this.routes.find((r) => r.path === path && (r.method === undefined || r.method === method))

@@ -15,6 +15,7 @@ export const HAVE_JDK = existsSync(JAVAC) && existsSync(JAVA)
 const SOURCE = `
 import java.lang.management.ManagementFactory;
 import javax.management.ObjectName;
+import javax.management.openmbean.*;
 
 public class QueueApp {
   public interface QueueMBean {
@@ -22,6 +23,8 @@ public class QueueApp {
     double getBytesIn();
     boolean isHealthy();
     String getOwner();
+    TabularData getConsumers();
+    TabularData getLimits();
   }
   public static class Queue implements QueueMBean {
     private final long depth; private final double bytes;
@@ -30,6 +33,25 @@ public class QueueApp {
     public double getBytesIn() { return bytes; }
     public boolean isHealthy() { return true; }
     public String getOwner() { return "team-a"; }
+    // A table indexed by client with two value columns, as JMX exposes per-key statistics.
+    public TabularData getConsumers() {
+      try {
+        CompositeType row = new CompositeType("Consumer", "consumer", new String[] { "client", "lag", "rate" }, new String[] { "client", "lag", "rate" }, new OpenType<?>[] { SimpleType.STRING, SimpleType.LONG, SimpleType.DOUBLE });
+        TabularDataSupport t = new TabularDataSupport(new TabularType("Consumers", "per consumer", row, new String[] { "client" }));
+        t.put(new CompositeDataSupport(row, new String[] { "client", "lag", "rate" }, new Object[] { "c1", depth + 1, 1.5 }));
+        t.put(new CompositeDataSupport(row, new String[] { "client", "lag", "rate" }, new Object[] { "c2", depth + 2, 2.5 }));
+        return t;
+      } catch (OpenDataException e) { throw new RuntimeException(e); }
+    }
+    // A key/value table: the value column keeps the attribute's name.
+    public TabularData getLimits() {
+      try {
+        CompositeType row = new CompositeType("Limit", "limit", new String[] { "key", "value" }, new String[] { "key", "value" }, new OpenType<?>[] { SimpleType.STRING, SimpleType.LONG });
+        TabularDataSupport t = new TabularDataSupport(new TabularType("Limits", "limits", row, new String[] { "key" }));
+        t.put(new CompositeDataSupport(row, new String[] { "key", "value" }, new Object[] { "max", 100L }));
+        return t;
+      } catch (OpenDataException e) { throw new RuntimeException(e); }
+    }
   }
   public static void main(String[] args) throws Exception {
     javax.management.MBeanServer s = ManagementFactory.getPlatformMBeanServer();
