@@ -358,7 +358,7 @@ export class ClientSession implements ReplySink {
 
   private primaryUsable (): UpstreamNode | undefined {
     const p = this.ctx.topology.primary
-    if (p === undefined) return undefined
+    if (p === undefined || this.ctx.topology.refusal !== undefined) return undefined
     if (p.failedAt !== 0 && performance.now() - p.failedAt < PRIMARY_RETRY_MS) return undefined
     return p
   }
@@ -366,7 +366,8 @@ export class ClientSession implements ReplySink {
   private primaryDown (slot: Slot): void {
     this.ctx.metrics.error('primary_unavailable')
     const p = this.ctx.topology.primary
-    this.deliver(slot, errorReply(`ERR redis-ambassador: primary ${p === undefined ? '(unknown)' : p.id} is unreachable`), true)
+    const refusal = this.ctx.topology.refusal
+    this.deliver(slot, errorReply(refusal !== undefined ? `ERR redis-ambassador does not support Redis Cluster: ${refusal}` : `ERR redis-ambassador: primary ${p === undefined ? '(unknown)' : p.id} is unreachable`), true)
   }
 
   private sendPrimary (req: Buffer): Slot {
