@@ -67,7 +67,6 @@ export class ClientSession implements ReplySink {
   private primaryConn: UpstreamConn | undefined
   private lastWrite = -Infinity
   private scanNode: UpstreamNode | undefined
-  private rr = 0
   /** Input processing stops: waiting for in-flight replies, an AUTH check, or backpressure. */
   private waitDrain = false
   private waitAsync = false
@@ -333,15 +332,19 @@ export class ClientSession implements ReplySink {
     const list = this.ctx.topology.readable
     const n = list.length
     if (n === 0) return undefined
+    // One rotation shared by all clients: short-lived clients each sending a few reads would
+    // otherwise all start at the first replica; least-outstanding breaks ties by it too.
+    const start = this.ctx.topology.nextReadTurn()
     if (this.ctx.config.readPolicy === 'round-robin') {
       for (let i = 0; i < n; i++) {
-        const r = list[(this.rr++) % n] as UpstreamNode
+        const r = list[(start + i) % n] as UpstreamNode
         if (r !== exclude && r.healthy) return r
       }
       return undefined
     }
     let best: UpstreamNode | undefined
-    for (const r of list) {
+    for (let i = 0; i < n; i++) {
+      const r = list[(start + i) % n] as UpstreamNode
       if (r === exclude || !r.healthy) continue
       if (best === undefined || r.outstanding < best.outstanding) best = r
     }

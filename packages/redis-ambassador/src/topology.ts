@@ -359,6 +359,14 @@ export class Topology extends EventEmitter {
     this.opts.logger.warn({ errors }, 'no sentinel answered; keeping the last known topology')
   }
 
+  private readTurn = 0
+
+  /** The next turn of the replica rotation shared by every client (round-robin, tie-breaks). */
+  nextReadTurn (): number {
+    this.readTurn = (this.readTurn + 1) & 0x3fffffff
+    return this.readTurn
+  }
+
   /** Why the primary is not usable, for /readyz; undefined when it is. */
   unreadyReason (): string | undefined {
     if (this.refusal !== undefined) return this.refusal
