@@ -63,7 +63,8 @@ export class AmbassadorServer {
       metrics: this.metrics,
       logger: this.logger,
       defaultState,
-      nextClientId: () => ++this.clientIds
+      nextClientId: () => ++this.clientIds,
+      clients: () => this.sessions
     }
     this.server = net.createServer({ noDelay: true }, (socket) => { this.accept(socket) })
   }
