@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import { Redis } from 'ioredis'
-import { RedisTopology, waitFor, type RedisProc } from './helpers/redis-servers.js'
+import { RedisTopology, waitFor } from './helpers/redis-servers.js'
 import { start } from './helpers/ambassador.js'
 import type { Ambassador } from '../src/index.js'
 
