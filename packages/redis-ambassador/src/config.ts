@@ -2,6 +2,7 @@
 // checks that turn parsed values into a configuration the proxy can start from.
 
 import { ConfigError, parseAddress, readPackageInfo, type ConfigTable } from '@pod-patterns/runtime'
+import { loadTlsOptions } from './tls-settings.js'
 
 export const PACKAGE = readPackageInfo(import.meta.url)
 
@@ -102,6 +103,7 @@ export function validateConfig (config: Readonly<AmbassadorConfig>): Readonly<Am
   for (const [flag, v] of [['tls-ca-file', config.tlsCaFile], ['tls-cert-file', config.tlsCertFile], ['tls-servername', config.tlsServername]] as const) {
     if (v !== '' && !usesTls) throw new ConfigError(`--${flag} needs --upstream-tls or --sentinel-tls`, `--${flag}`)
   }
+  if (usesTls) loadTlsOptions(config) // unreadable certificate files are configuration errors, reported now
   for (const p of [config.primary, ...config.replicas, ...config.sentinels]) {
     if (p.startsWith('unix:') || p.startsWith('/')) throw new ConfigError(`upstream address ${p} must be HOST:PORT (unix sockets are for --listen only)`, 'primary')
   }
