@@ -11,6 +11,7 @@ import { ClientSession, type SessionContext } from './session.js'
 import { Topology } from './topology.js'
 import { adoptReading } from './socket-reader.js'
 import type { ConnState, UpstreamOptions } from './upstream.js'
+import { loadTlsOptions } from './tls-settings.js'
 
 export interface AmbassadorOptions {
   /** A logger to use instead of a new pino logger on stdout. */
@@ -31,10 +32,12 @@ export class AmbassadorServer {
 
   constructor (readonly config: Readonly<AmbassadorConfig>, options: AmbassadorOptions = {}) {
     this.logger = options.logger ?? createLogger({ name: table.program, level: config.logLevel })
+    const tlsOptions = loadTlsOptions(config)
     const upstream: UpstreamOptions = {
       connectTimeout: config.connectTimeout,
       tls: config.upstreamTls,
       tlsInsecure: config.tlsInsecure,
+      tlsOptions,
       poolSize: config.poolSize,
       events: {
         completed: (slot, errorLine) => {
@@ -48,11 +51,9 @@ export class AmbassadorServer {
         }
       }
     }
-    this.topology = new Topology({ ...config, upstream, logger: this.logger })
-    this.topology.on('primary', () => {
-      // A new primary may run another version or modules.
-      this.topology.inspectPrimary().then(() => { this.loadCommands() }).catch((err: unknown) => { this.logger.warn({ err }, 'cannot inspect the new primary') })
-    })
+    this.topology = new Topology({ ...config, upstream, logger: this.logger, tlsOptions })
+    // A new primary (or one found late) may run another version or modules.
+    this.topology.on('inspected', () => { this.loadCommands() })
     const defaultState: ConnState = { username: config.upstreamUsername, password: config.upstreamPassword, db: 0, proto: 2 }
     this.ctx = {
       topology: this.topology,
@@ -63,7 +64,8 @@ export class AmbassadorServer {
       metrics: this.metrics,
       logger: this.logger,
       defaultState,
-      nextClientId: () => ++this.clientIds
+      nextClientId: () => ++this.clientIds,
+      clients: () => this.sessions
     }
     this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => { this.accept(socket) })
   }
@@ -108,16 +110,16 @@ export class AmbassadorServer {
         bind: this.config.httpBind,
         logger: this.logger,
         ready: () => {
-          const p = this.topology.primary
-          if (p === undefined) return { ready: false, reason: 'no primary known' }
-          if (!p.healthy) return { ready: false, reason: `primary ${p.id} unreachable` }
-          return true
+          const reason = this.topology.unreadyReason()
+          return reason === undefined ? true : { ready: false, reason }
         },
         metricsText: () => this.metrics.render(this.topology, this.sessions.size)
       })
       await this.ops.start()
     }
     this.logger.info({ listen: this.address, mode: this.topology.mode, primary: this.topology.primary?.id, replicas: this.topology.replicas.map((r) => r.id), commands: this.commands.source }, 'redis-ambassador started')
+    const unready = this.topology.unreadyReason()
+    if (unready !== undefined) this.logger.warn({ reason: unready }, 'not ready: clients get error replies until this is resolved')
   }
 
   /** The bound address: a TCP port number or the unix socket path. */

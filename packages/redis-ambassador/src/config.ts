@@ -2,6 +2,7 @@
 // checks that turn parsed values into a configuration the proxy can start from.
 
 import { ConfigError, parseAddress, readPackageInfo, type ConfigTable } from '@pod-patterns/runtime'
+import { loadTlsOptions } from './tls-settings.js'
 
 export const PACKAGE = readPackageInfo(import.meta.url)
 
@@ -20,6 +21,10 @@ export interface AmbassadorConfig {
   upstreamPassword: string
   upstreamTls: boolean
   tlsInsecure: boolean
+  tlsCaFile: string
+  tlsCertFile: string
+  tlsKeyFile: string
+  tlsServername: string
   password: string
   httpBind: string
   readPolicy: ReadPolicy
@@ -55,6 +60,10 @@ export const table: ConfigTable = {
     { name: 'upstream-password', type: 'string', default: '', secret: true, envOnly: true, help: 'Password the ambassador uses upstream (env only); also used for health checks.', group: 'upstream' },
     { name: 'upstream-tls', type: 'bool', default: false, help: 'Connect to the Redis servers over TLS.', group: 'upstream' },
     { name: 'tls-insecure', type: 'bool', default: false, help: 'Skip certificate verification for upstream and sentinel TLS (testing only).', group: 'upstream' },
+    { name: 'tls-ca-file', type: 'string', default: '', help: 'PEM file with the CA certificates that sign the Redis and Sentinel server certificates; empty: the system CAs.', placeholder: 'PATH', group: 'upstream' },
+    { name: 'tls-cert-file', type: 'string', default: '', help: 'PEM client certificate for upstream and sentinel TLS (when the servers require client certificates, tls-auth-clients yes).', placeholder: 'PATH', group: 'upstream' },
+    { name: 'tls-key-file', type: 'string', default: '', help: 'PEM private key of --tls-cert-file.', placeholder: 'PATH', group: 'upstream' },
+    { name: 'tls-servername', type: 'string', default: '', help: 'Name to verify the server certificates against (and send as SNI); empty: the host name of each server (IP addresses are verified as IPs).', placeholder: 'NAME', group: 'upstream' },
     { name: 'password', type: 'string', default: '', secret: true, envOnly: true, help: 'The ambassador\'s own password: clients must AUTH with it before anything else (env only); empty: AUTH passes through to Redis ACLs.' },
     { name: 'http-bind', type: 'string', default: '', help: 'Address for /healthz, /readyz and /metrics; empty: no HTTP server.', placeholder: 'ADDR' },
     { name: 'read-policy', type: 'enum', choices: ['round-robin', 'least-outstanding', 'primary'], default: 'least-outstanding', help: 'How reads pick a healthy replica; `primary` sends everything to the primary.', group: 'routing' },
@@ -89,6 +98,12 @@ export function validateConfig (config: Readonly<AmbassadorConfig>): Readonly<Am
   } catch (err) {
     throw new ConfigError((err as Error).message, undefined, { cause: err })
   }
+  if ((config.tlsCertFile === '') !== (config.tlsKeyFile === '')) throw new ConfigError('--tls-cert-file and --tls-key-file go together', config.tlsCertFile === '' ? '--tls-cert-file' : '--tls-key-file')
+  const usesTls = config.upstreamTls || config.sentinelTls
+  for (const [flag, v] of [['tls-ca-file', config.tlsCaFile], ['tls-cert-file', config.tlsCertFile], ['tls-servername', config.tlsServername]] as const) {
+    if (v !== '' && !usesTls) throw new ConfigError(`--${flag} needs --upstream-tls or --sentinel-tls`, `--${flag}`)
+  }
+  if (usesTls) loadTlsOptions(config) // unreadable certificate files are configuration errors, reported now
   for (const p of [config.primary, ...config.replicas, ...config.sentinels]) {
     if (p.startsWith('unix:') || p.startsWith('/')) throw new ConfigError(`upstream address ${p} must be HOST:PORT (unix sockets are for --listen only)`, 'primary')
   }

@@ -11,6 +11,7 @@ import type { CommandTable, CommandInfo } from './command-table.js'
 import type { Topology } from './topology.js'
 import type { AmbassadorConfig } from './config.js'
 import type { Metrics } from './metrics.js'
+import { clientLine, parseKillFilter, parseListFilter, type ClientView } from './client-list.js'
 
 export interface SessionContext {
   readonly topology: Topology
@@ -22,6 +23,8 @@ export interface SessionContext {
   readonly logger: Logger
   readonly defaultState: Readonly<ConnState>
   nextClientId: () => number
+  /** Every open client session, for CLIENT LIST and CLIENT KILL. */
+  clients?: () => Iterable<ClientSession>
 }
 
 /** Commands the session handles itself before normal routing. */
@@ -36,6 +39,13 @@ const EMPTY = Buffer.alloc(0)
 const PRIMARY_RETRY_MS = 1000
 
 type Passthrough = 'pubsub' | 'monitor' | 'tracking'
+
+/**
+ * Sent before a WAIT on the client's fresh blocking connection: a write that propagates to the
+ * replicas, so that connection's replication offset covers every write this client made before
+ * (all answered already) and WAIT waits for them, instead of returning at once.
+ */
+const WAIT_MARK = encodeCommand(['PUBLISH', '__redis-ambassador:wait', ''])
 
 export class ClientSession implements ReplySink {
   readonly id: number
@@ -67,11 +77,13 @@ export class ClientSession implements ReplySink {
   private primaryConn: UpstreamConn | undefined
   private lastWrite = -Infinity
   private scanNode: UpstreamNode | undefined
-  private rr = 0
   /** Input processing stops: waiting for in-flight replies, an AUTH check, or backpressure. */
   private waitDrain = false
   private waitAsync = false
   private quitting = false
+  private readonly createdAt = performance.now()
+  private lastInput = performance.now()
+  private noEvict = false
   closed = false
   draining = false
 
@@ -91,6 +103,7 @@ export class ClientSession implements ReplySink {
   /** Bytes the client sent (the ambassador reads the socket and hands them over). */
   input (chunk: Buffer): void {
     if (this.closed) return
+    this.lastInput = performance.now()
     if (this.pendingLen === 0 && !this.waitDrain && !this.waitAsync) {
       this.process(chunk)
       return
@@ -307,6 +320,7 @@ export class ClientSession implements ReplySink {
         return true
       }
       this.blockingInFlight++
+      if (name === 'wait') this.markWaitOffset()
       this.sendDedicated(f, true)
       return true
     }
@@ -333,15 +347,19 @@ export class ClientSession implements ReplySink {
     const list = this.ctx.topology.readable
     const n = list.length
     if (n === 0) return undefined
+    // One rotation shared by all clients: short-lived clients each sending a few reads would
+    // otherwise all start at the first replica; least-outstanding breaks ties by it too.
+    const start = this.ctx.topology.nextReadTurn()
     if (this.ctx.config.readPolicy === 'round-robin') {
       for (let i = 0; i < n; i++) {
-        const r = list[(this.rr++) % n] as UpstreamNode
+        const r = list[(start + i) % n] as UpstreamNode
         if (r !== exclude && r.healthy) return r
       }
       return undefined
     }
     let best: UpstreamNode | undefined
-    for (const r of list) {
+    for (let i = 0; i < n; i++) {
+      const r = list[(start + i) % n] as UpstreamNode
       if (r === exclude || !r.healthy) continue
       if (best === undefined || r.outstanding < best.outstanding) best = r
     }
@@ -358,7 +376,7 @@ export class ClientSession implements ReplySink {
 
   private primaryUsable (): UpstreamNode | undefined {
     const p = this.ctx.topology.primary
-    if (p === undefined) return undefined
+    if (p === undefined || this.ctx.topology.refusal !== undefined) return undefined
     if (p.failedAt !== 0 && performance.now() - p.failedAt < PRIMARY_RETRY_MS) return undefined
     return p
   }
@@ -366,7 +384,8 @@ export class ClientSession implements ReplySink {
   private primaryDown (slot: Slot): void {
     this.ctx.metrics.error('primary_unavailable')
     const p = this.ctx.topology.primary
-    this.deliver(slot, errorReply(`ERR redis-ambassador: primary ${p === undefined ? '(unknown)' : p.id} is unreachable`), true)
+    const refusal = this.ctx.topology.refusal
+    this.deliver(slot, errorReply(refusal !== undefined ? `ERR redis-ambassador does not support Redis Cluster: ${refusal}` : `ERR redis-ambassador: primary ${p === undefined ? '(unknown)' : p.id} is unreachable`), true)
   }
 
   private sendPrimary (req: Buffer): Slot {
@@ -427,6 +446,10 @@ export class ClientSession implements ReplySink {
     c.onClose = () => { this.dedicatedLost(c) }
     this.dedicated = c
     return true
+  }
+
+  private markWaitOffset (): void {
+    this.dedicated?.sendSwallowed([WAIT_MARK], 1)
   }
 
   private sendDedicated (f: RequestFrame, blocking: boolean): Slot {
@@ -727,12 +750,108 @@ export class ClientSession implements ReplySink {
       case 'reply':
         this.local(errorReply('ERR redis-ambassador: CLIENT REPLY is not supported (replies are matched to requests)'))
         return true
+      case 'list':
+      case 'info':
+      case 'kill':
+        return this.clientListOrKill(f, sub)
+      case 'no-evict': {
+        // Not forwarded: the upstream connection is shared, and protecting it from client
+        // eviction is the ambassador's business. Kept as this client's flag (CLIENT LIST `e`).
+        const v = f.argc === 3 ? f.argLower(2) : ''
+        if (v !== 'on' && v !== 'off') break
+        this.noEvict = v === 'on'
+        this.local(OK)
+        return true
+      }
+      case 'no-touch':
+      case 'unblock':
+        this.local(errorReply(`ERR redis-ambassador: CLIENT ${sub.toUpperCase()} is not supported (${sub === 'unblock' ? 'client ids are the ambassador\'s own, not Redis\'s' : 'connections to Redis are shared between clients'})`))
+        return true
     }
     if (this.dedicated !== undefined) {
       this.sendDedicated(f, false)
       return true
     }
     this.sendPrimary(f.bytes())
+    return true
+  }
+
+  /** What CLIENT LIST shows for this client. */
+  view (): ClientView {
+    const now = performance.now()
+    const s = this.socket
+    const remote = s.remoteAddress === undefined ? '' : `${s.remoteAddress.includes(':') ? `[${s.remoteAddress}]` : s.remoteAddress}:${s.remotePort ?? 0}`
+    const local = s.localAddress === undefined ? '' : `${s.localAddress.includes(':') ? `[${s.localAddress}]` : s.localAddress}:${s.localPort ?? 0}`
+    let flags = this.passthrough === 'pubsub' ? 'P' : this.passthrough === 'monitor' ? 'O' : this.passthrough === 'tracking' ? 't' : ''
+    if (this.inMulti) flags += 'x'
+    if (this.blockingInFlight > 0) flags += 'b'
+    if (this.noEvict) flags += 'e'
+    return {
+      id: this.id,
+      addr: remote === '' ? `${this.ctx.config.listen.replace(/^unix:/, '')}:0` : remote, // unix socket: as Redis shows it
+      laddr: local,
+      name: this.name,
+      ageSec: Math.floor((now - this.createdAt) / 1000),
+      idleSec: Math.floor((now - this.lastInput) / 1000),
+      flags: flags === '' ? 'N' : flags,
+      db: this.state.db,
+      sub: this.channels.subscribe.size,
+      psub: this.channels.psubscribe.size,
+      ssub: this.channels.ssubscribe.size,
+      multi: this.inMulti ? 0 : -1,
+      qbuf: this.pendingLen,
+      omem: this.held + s.writableLength,
+      user: this.state.username === '' ? 'default' : this.state.username,
+      libName: this.libName,
+      libVer: this.libVer,
+      resp: this.state.proto
+    }
+  }
+
+  /** CLIENT LIST / INFO / KILL over the ambassador's own clients. */
+  private clientListOrKill (f: RequestFrame, sub: string): boolean {
+    const args: string[] = []
+    for (let i = 2; i < f.argc; i++) args.push(f.argString(i))
+    const all = [...(this.ctx.clients?.() ?? [this])].filter((c) => !c.closed)
+    if (sub === 'info') {
+      if (args.length > 0) {
+        this.local(errorReply('ERR wrong number of arguments for \'client|info\' command'))
+        return true
+      }
+      this.local(bulkReply(clientLine(this.view()) + '\n', 2))
+      return true
+    }
+    if (sub === 'list') {
+      const filter = parseListFilter(args)
+      if (typeof filter === 'string') {
+        this.local(errorReply(filter))
+        return true
+      }
+      const lines = all.map((c) => c.view()).filter(filter).map((v) => clientLine(v) + '\n')
+      this.local(bulkReply(lines.join(''), 2))
+      return true
+    }
+    const kill = parseKillFilter(args)
+    if (typeof kill === 'string') {
+      this.local(errorReply(kill))
+      return true
+    }
+    let killed = 0
+    let self = false
+    for (const c of all) {
+      if (c === this && kill.skipMe) continue
+      if (!kill.match(c.view())) continue
+      killed++
+      if (c === this) self = true
+      else c.close()
+    }
+    if (kill.legacy) this.local(killed > 0 ? OK : errorReply('ERR No such client'))
+    else this.local(Buffer.from(`:${killed}\r\n`))
+    if (self) {
+      // Like Redis: the reply first, then the connection closes.
+      this.quitting = true
+      if (this.inflight === 0) this.onIdle()
+    }
     return true
   }
 

@@ -3,10 +3,12 @@
 // on the data path.
 
 import { EventEmitter } from 'node:events'
+import type tls from 'node:tls'
 import { Redis, type RedisOptions } from 'ioredis'
 import { parseAddress, PodPatternsError, type Logger } from '@pod-patterns/runtime'
 import { UpstreamNode, type UpstreamOptions } from './upstream.js'
 import type { AmbassadorConfig } from './config.js'
+import { tlsOptionsFor } from './tls-settings.js'
 
 export class ClusterNotSupportedError extends PodPatternsError {
   constructor (id: string) {
@@ -21,6 +23,8 @@ export type TopologyOptions = Pick<AmbassadorConfig,
   'maxReplicaLag'> & {
   upstream: UpstreamOptions
   logger: Logger
+  /** TLS options (CA, client certificate, server name) for servers and sentinels. */
+  tlsOptions?: tls.ConnectionOptions
 }
 
 interface NodeHealth {
@@ -31,6 +35,8 @@ interface NodeHealth {
   offset: number
   checkedAt: number
   error: string | undefined
+  /** The last connection error ioredis reported (refused, TLS, WRONGPASS), for clear health errors. */
+  connError: string | undefined
 }
 
 function splitHostPort (text: string): { host: string, port: number } {
@@ -49,7 +55,8 @@ function parseInfo (text: string): Map<string, string> {
 }
 
 /**
- * Events: `primary` (node, previous) when the primary changes; `change` after any update.
+ * Events: `primary` (node, previous) when the primary changes; `inspected` once a new primary's
+ * COMMAND table, version and cluster mode are known; `change` after any update.
  */
 export class Topology extends EventEmitter {
   primary: UpstreamNode | undefined
@@ -68,6 +75,13 @@ export class Topology extends EventEmitter {
   private refreshing: Promise<void> | undefined
   private refreshAgain = false
   private stopped = false
+  /** Why the ambassador refuses to serve (Redis Cluster detected); undefined: it serves. */
+  refusal: string | undefined
+  /** Why no primary is known yet (e.g. every sentinel refused), for /readyz. */
+  discoveryError: string | undefined
+  private inspectedFor: UpstreamNode | undefined
+  private inspecting = false
+  private readonly sentinelErrors = new Map<Redis, string>()
 
   constructor (private readonly opts: TopologyOptions) {
     super()
@@ -84,11 +98,17 @@ export class Topology extends EventEmitter {
     } else {
       this.startSentinels()
       await Promise.all(this.sentinelClients.map(async (c) => { await waitReady(c, this.opts.connectTimeout) }))
-      await this.refreshSentinel()
+      try {
+        await this.refreshSentinel()
+      } catch (err) {
+        // Keep running and keep asking: a sentinel with a wrong password or certificate is a
+        // configuration problem /readyz and the logs report, not a crash loop.
+        this.discoveryError = (err as Error).message
+        this.opts.logger.error({ err }, 'cannot discover the primary from the sentinels; retrying every health interval')
+      }
     }
     await Promise.all([...this.health.values()].map(async (h) => { await waitReady(h.client, this.opts.connectTimeout) }))
-    await this.checkAll()
-    await this.inspectPrimary()
+    await this.checkAll() // inspects the primary (COMMAND, version, cluster mode) once it is healthy
     this.timer = setInterval(() => {
       const jobs: Array<Promise<void>> = [this.checkAll()]
       if (this.mode === 'sentinel') jobs.push(this.refreshSentinel())
@@ -121,7 +141,7 @@ export class Topology extends EventEmitter {
     const pass = sentinel ? this.opts.sentinelPassword : this.opts.upstreamPassword
     if (user !== '') o.username = user
     if (pass !== '') o.password = pass
-    if (sentinel ? this.opts.sentinelTls : this.opts.upstreamTls) o.tls = { rejectUnauthorized: !this.opts.tlsInsecure }
+    if (sentinel ? this.opts.sentinelTls : this.opts.upstreamTls) o.tls = tlsOptionsFor(this.opts.tlsOptions ?? { rejectUnauthorized: !this.opts.tlsInsecure }, host)
     return o
   }
 
@@ -133,8 +153,9 @@ export class Topology extends EventEmitter {
       if (n === undefined) {
         n = new UpstreamNode(a.host, a.port, this.opts.upstream)
         this.nodes.set(id, n)
-        this.health.set(n, { client: new Redis(this.redisOptions(a.host, a.port, false)), role: '', loading: false, linkUp: false, offset: 0, checkedAt: 0, error: undefined })
-        this.health.get(n)?.client.on('error', () => { /* reported by the checks */ })
+        const h: NodeHealth = { client: new Redis(this.redisOptions(a.host, a.port, false)), role: '', loading: false, linkUp: false, offset: 0, checkedAt: 0, error: undefined, connError: undefined }
+        this.health.set(n, h)
+        h.client.on('error', (err: Error) => { h.connError = err.message }) // reported by the checks
       }
       return n
     }
@@ -187,12 +208,27 @@ export class Topology extends EventEmitter {
     }
     if (this.primary !== undefined && primaryHealth !== undefined) {
       const ok = primaryHealth.error === undefined && primaryHealth.role === 'master'
-      if (ok !== this.primary.healthy) this.opts.logger.info({ primary: this.primary.id, healthy: ok, role: primaryHealth.role, error: primaryHealth.error }, 'primary health changed')
+      if (ok !== this.primary.healthy) this.opts.logger[ok ? 'info' : 'warn']({ primary: this.primary.id, healthy: ok, role: primaryHealth.role, error: primaryHealth.error }, 'primary health changed')
       this.primary.healthy = ok
       if (ok) this.primary.failedAt = 0
     }
-    this.readable = readable
+    this.readable = this.refusal === undefined ? readable : []
     this.emit('change')
+    if (this.primary !== undefined && this.primary.healthy && this.inspectedFor !== this.primary) await this.inspectOnce()
+  }
+
+  /** Inspects a primary not inspected yet (found late, or new after a failover); emits `inspected`. */
+  private async inspectOnce (): Promise<void> {
+    if (this.inspecting) return
+    this.inspecting = true
+    try {
+      await this.inspectPrimary()
+      this.emit('inspected')
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'cannot inspect the primary')
+    } finally {
+      this.inspecting = false
+    }
   }
 
   private async check (n: UpstreamNode): Promise<void> {
@@ -207,8 +243,9 @@ export class Topology extends EventEmitter {
       h.linkUp = h.role === 'master' || (info.get('master_link_status') === 'up' && info.get('master_sync_in_progress') !== '1')
       h.offset = Number(info.get(h.role === 'master' ? 'master_repl_offset' : 'slave_repl_offset') ?? 0)
       h.error = undefined
+      h.connError = undefined
     } catch (err) {
-      h.error = (err as Error).message
+      h.error = withCause((err as Error).message, h.connError)
     }
     h.checkedAt = Date.now()
   }
@@ -221,7 +258,17 @@ export class Topology extends EventEmitter {
     if (h === undefined || h.client.status !== 'ready') return
     const c = h.client
     const cluster = parseInfo(await c.call('INFO', 'cluster') as string)
-    if (cluster.get('cluster_enabled') === '1') throw new ClusterNotSupportedError(p.id)
+    if (cluster.get('cluster_enabled') === '1') {
+      // Serve nothing rather than half a cluster: clients get this as an error reply, /readyz fails.
+      const err = new ClusterNotSupportedError(p.id)
+      if (this.refusal === undefined) this.opts.logger.error({ err, primary: p.id }, 'Redis Cluster detected; refusing to proxy')
+      this.refusal = err.message
+      this.readable = []
+      this.inspectedFor = p
+      return
+    }
+    if (this.refusal !== undefined) this.opts.logger.info({ primary: p.id }, 'the primary no longer runs Redis Cluster; serving again')
+    this.refusal = undefined
     const server = parseInfo(await c.call('INFO', 'server') as string)
     this.serverVersion = server.get('redis_version') ?? this.serverVersion
     try {
@@ -234,6 +281,7 @@ export class Topology extends EventEmitter {
     } catch (err) {
       this.opts.logger.warn({ err }, 'COMMAND failed on the primary; using the built-in command table')
     }
+    this.inspectedFor = p
   }
 
   // ---- Sentinel
@@ -254,7 +302,7 @@ export class Topology extends EventEmitter {
       })
       this.sentinelClients.push(sub)
       const q = new Redis(this.redisOptions(host, port, true))
-      q.on('error', () => { /* tried in turn by refreshSentinel */ })
+      q.on('error', (err: Error) => { this.sentinelErrors.set(q, err.message) }) // reported by refreshSentinel
       this.sentinelClients.push(q)
     }
   }
@@ -295,14 +343,41 @@ export class Topology extends EventEmitter {
           if (flags.includes('s_down') || flags.includes('o_down') || flags.includes('disconnected')) continue
           replicas.push({ host: m.get('ip') ?? '', port: Number(m.get('port')) })
         }
+        this.sentinelErrors.delete(c)
         this.apply({ host: addr[0] as string, port: Number(addr[1]) }, replicas)
+        if (this.discoveryError !== undefined) this.opts.logger.info({ primary: this.primary?.id }, 'primary discovered')
+        this.discoveryError = undefined
         return
       } catch (err) {
-        errors.push((err as Error).message)
+        errors.push(withCause((err as Error).message, this.sentinelErrors.get(c)))
       }
+    }
+    if (this.primary === undefined) {
+      this.discoveryError = `no sentinel could name master ${this.opts.masterName}: ${errors.join('; ')}`
     }
     if (this.primary === undefined) throw new PodPatternsError('RA_ERR_SENTINEL', `no sentinel could name master ${this.opts.masterName}: ${errors.join('; ')}`)
     this.opts.logger.warn({ errors }, 'no sentinel answered; keeping the last known topology')
+  }
+
+  private readTurn = 0
+
+  /** The next turn of the replica rotation shared by every client (round-robin, tie-breaks). */
+  nextReadTurn (): number {
+    this.readTurn = (this.readTurn + 1) & 0x3fffffff
+    return this.readTurn
+  }
+
+  /** Why the primary is not usable, for /readyz; undefined when it is. */
+  unreadyReason (): string | undefined {
+    if (this.refusal !== undefined) return this.refusal
+    const p = this.primary
+    if (p === undefined) return `no primary known${this.discoveryError === undefined ? '' : ': ' + this.discoveryError}`
+    if (!p.healthy) {
+      const h = this.health.get(p)
+      const why = h?.error ?? (h !== undefined && h.role !== 'master' ? `role is ${h.role === '' ? 'unknown' : h.role}` : undefined)
+      return `primary ${p.id} unreachable${why === undefined ? '' : ': ' + why}`
+    }
+    return undefined
   }
 
   /** State for /metrics and /readyz. */
@@ -312,6 +387,11 @@ export class Topology extends EventEmitter {
     for (const r of this.replicas) out.push({ id: r.id, role: 'replica', healthy: r.healthy, lagBytes: r.lagBytes, error: this.health.get(r)?.error })
     return out
   }
+}
+
+/** An error message with the connection's last error (TLS, WRONGPASS, refused) when that says more. */
+function withCause (message: string, connError: string | undefined): string {
+  return connError === undefined || message.includes(connError) ? message : `${message} (last connection error: ${connError})`
 }
 
 async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {

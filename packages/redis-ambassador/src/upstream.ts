@@ -52,6 +52,8 @@ export interface UpstreamOptions {
   connectTimeout: number
   tls: boolean
   tlsInsecure: boolean
+  /** CA, client certificate, server name (from --tls-*); used when `tls` is set. */
+  tlsOptions?: tls.ConnectionOptions
   poolSize: number
   events: UpstreamEvents
 }
@@ -113,7 +115,7 @@ export class UpstreamConn implements ReplyHandler, Flushable {
   constructor (readonly node: UpstreamNode, readonly state: ConnState, readonly key: string, private readonly opts: UpstreamOptions) {
     const { host, port } = node
     const sock = opts.tls
-      ? tls.connect({ host, port, servername: net.isIP(host) === 0 ? host : undefined, rejectUnauthorized: !opts.tlsInsecure })
+      ? tls.connect({ servername: net.isIP(host) === 0 ? host : undefined, rejectUnauthorized: !opts.tlsInsecure, ...opts.tlsOptions, host, port })
       : connectReading(host, port, (chunk) => { this.feed(chunk) })
     this.socket = sock
     sock.setNoDelay(true)

@@ -46,3 +46,15 @@ void test('env vars configure it: a bad address from the environment is reported
   assert.equal(r.code, 1)
   assert.match(r.err, /nohostport/)
 })
+
+void test('TLS flags: an unreadable CA file, a certificate without its key, or TLS files without TLS are configuration errors (exit 1)', () => {
+  const missing = cli(['--primary', '127.0.0.1:1', '--upstream-tls', '--tls-ca-file', '/nonexistent/ca.crt'])
+  assert.equal(missing.code, 1)
+  assert.match(missing.err, /--tls-ca-file \/nonexistent\/ca\.crt: ENOENT/)
+  const noKey = cli(['--primary', '127.0.0.1:1', '--upstream-tls', '--tls-cert-file', '/etc/hostname'])
+  assert.equal(noKey.code, 1)
+  assert.match(noKey.err, /--tls-cert-file and --tls-key-file go together/)
+  const noTls = cli(['--primary', '127.0.0.1:1', '--tls-ca-file', '/etc/hostname'])
+  assert.equal(noTls.code, 1)
+  assert.match(noTls.err, /--tls-ca-file needs --upstream-tls or --sentinel-tls/)
+})

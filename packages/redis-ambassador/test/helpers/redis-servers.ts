@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 
 export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -35,7 +35,8 @@ export async function waitFor (what: string, fn: () => Promise<boolean> | boolea
 
 export class RedisProc {
   proc: ChildProcess | undefined
-  constructor (readonly port: number, readonly args: string[], readonly bin: string, readonly dir: string) {}
+  /** `clientOptions`: how a client reaches it (TLS, password); with them no plain PING is tried. */
+  constructor (readonly port: number, readonly args: string[], readonly bin: string, readonly dir: string, readonly clientOptions: RedisOptions = {}) {}
 
   get addr (): string { return `127.0.0.1:${this.port}` }
 
@@ -47,7 +48,8 @@ export class RedisProc {
     const proc = this.proc
     await waitFor(`${this.bin} on ${this.port}`, async () => {
       if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${this.bin} on ${this.port} exited (port taken?)`)
-      return await ping(this.port) && await serverPid(this.port) === proc.pid
+      const plain = Object.keys(this.clientOptions).length === 0
+      return (!plain || await ping(this.port)) && await serverPid(this.port, this.clientOptions) === proc.pid
     }, 10000)
   }
 
@@ -62,12 +64,12 @@ export class RedisProc {
   }
 
   client (): Redis {
-    return new Redis({ port: this.port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: false })
+    return new Redis({ port: this.port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: false, ...this.clientOptions })
   }
 }
 
-async function serverPid (port: number): Promise<number | undefined> {
-  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false })
+async function serverPid (port: number, extra: RedisOptions = {}): Promise<number | undefined> {
+  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, ...extra })
   c.on('error', () => {})
   try {
     await c.connect()
@@ -104,10 +106,15 @@ export class RedisTopology {
   sentinels: RedisProc[] = []
   private readonly all: RedisProc[] = []
 
-  async server (name: string, extra: string[] = []): Promise<RedisProc> {
+  async server (name: string, extra: string[] = [], clientOptions: RedisOptions = {}): Promise<RedisProc> {
+    return await this.launch('redis-server', (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--dbfilename', `${name}.rdb`, '--protected-mode', 'no', '--repl-diskless-sync-delay', '0', ...extra], clientOptions)
+  }
+
+  /** Starts a process on a free port (retrying when another test took the port first); killed by close(). */
+  async launch (bin: string, args: (port: number) => string[], clientOptions: RedisOptions = {}): Promise<RedisProc> {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort()
-      const p = new RedisProc(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--dbfilename', `${name}.rdb`, '--protected-mode', 'no', '--repl-diskless-sync-delay', '0', ...extra], 'redis-server', this.dir)
+      const p = new RedisProc(port, args(port), bin, this.dir, clientOptions)
       this.all.push(p)
       try {
         await p.start()
@@ -147,20 +154,26 @@ export class RedisTopology {
     }
   }
 
-  async startSentinels (n = 3, masterName = 'mymaster'): Promise<void> {
+  /**
+   * `listen(port)`: the listening lines (default `port N`; e.g. `port 0` + `tls-port N` + certs);
+   * `extra`: lines before `sentinel monitor` (requirepass, resolve-hostnames); `afterMonitor`:
+   * lines that name the master (auth-pass); `clientOptions`: how a client reaches a sentinel.
+   */
+  async startSentinels (n = 3, masterName = 'mymaster', opts: { listen?: (port: number) => string[], extra?: string[], afterMonitor?: string[], monitorHost?: string, clientOptions?: RedisOptions } = {}): Promise<void> {
     for (let i = 0; i < n; i++) {
-      const port = await freePort()
       const conf = join(this.dir, `sentinel${i}.conf`)
-      writeFileSync(conf, [
-        `port ${port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${this.dir}`,
-        `sentinel monitor ${masterName} 127.0.0.1 ${this.primary.port} 2`,
-        `sentinel down-after-milliseconds ${masterName} 1000`,
-        `sentinel failover-timeout ${masterName} 4000`,
-        `sentinel parallel-syncs ${masterName} 2`, ''
-      ].join('\n'))
-      const p = new RedisProc(port, [conf], 'redis-sentinel', this.dir)
-      this.all.push(p)
-      await p.start()
+      const p = await this.launch('redis-sentinel', (port) => {
+        writeFileSync(conf, [
+          ...(opts.listen?.(port) ?? [`port ${port}`]), 'bind 127.0.0.1', 'protected-mode no', `dir ${this.dir}`,
+          ...(opts.extra ?? []),
+          `sentinel monitor ${masterName} ${opts.monitorHost ?? '127.0.0.1'} ${this.primary.port} 2`,
+          `sentinel down-after-milliseconds ${masterName} 1000`,
+          `sentinel failover-timeout ${masterName} 4000`,
+          `sentinel parallel-syncs ${masterName} 2`,
+          ...(opts.afterMonitor ?? []), ''
+        ].join('\n'))
+        return [conf]
+      }, opts.clientOptions)
       this.sentinels.push(p)
     }
   }
