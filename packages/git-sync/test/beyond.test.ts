@@ -237,7 +237,7 @@ void describe('robustness', { concurrency: 2 }, () => {
       let reads = 0, bad = [], stop = false
       parentPort.on('message', () => { stop = true })
       const loop = () => {
-        for (let k = 0; k < 200 && !stop; k++) {
+        for (let k = 0; k < 20 && !stop; k++) {
           try {
             // Through the link: it must always resolve to a complete tree.
             fs.readFileSync(workerData.link + '/f' + (workerData.files - 1), 'utf8')
@@ -249,7 +249,9 @@ void describe('robustness', { concurrency: 2 }, () => {
           } catch (e) { bad.push(e.code || String(e)) }
           reads++
         }
-        if (stop) parentPort.postMessage({ reads, bad: bad.slice(0, 5), nbad: bad.length }); else setImmediate(loop)
+        // A 1 ms breather per 20 tree reads leaves the second core to git: still hundreds of reads
+        // during every swap, which is what the test is about.
+        if (stop) parentPort.postMessage({ reads, bad: bad.slice(0, 5), nbad: bad.length }); else setTimeout(loop, 1)
       }
       loop()
     `, { eval: true, workerData: { link: c.link, files: FILES } })
@@ -271,7 +273,7 @@ void describe('robustness', { concurrency: 2 }, () => {
     console.log(`reader: ${r.reads} tree reads during ${swaps} swaps`)
     assert.equal(swaps, SWAPS)
     assert.equal(fileIn(c.link, 'f0'), String(SWAPS))
-    assert.ok(r.reads > swaps, `reader only read ${r.reads} times`)
+    assert.ok(r.reads > 10 * swaps, `reader only read ${r.reads} times during ${swaps} swaps`)
     assert.equal(r.nbad, 0, `reader saw: ${r.bad.join('; ')}`)
   })
 
