@@ -256,12 +256,16 @@ void describe('robustness', { concurrency: 2 }, () => {
       loop()
     `, { eval: true, workerData: { link: c.link, files: FILES } })
     const done = new Promise<{ reads: number, bad: string[], nbad: number }>((resolve) => worker.once('message', resolve))
+    // If the test times out, end the reader and the swap loop too, so the file can exit.
+    let ended = false
+    onCleanup(async () => { ended = true; await worker.terminate() })
     let swaps = 0
     for (let n = 1; n < shas.length; n++) {
       const sha = shas[n] as string
       point(sha)
       sync.syncNow('test')
       while (sync.status().hash !== sha) {
+        if (ended) throw new Error(`stopped after ${swaps} swaps`)
         assert.equal(sync.status().consecutiveFailures, 0, sync.status().lastError)
         await sleep(2)
       }
