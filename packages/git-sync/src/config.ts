@@ -89,6 +89,7 @@ export interface GitSyncConfig {
   passwordFlag: string
   ssh: boolean
   v: number
+  changePermissions: number
   // Derived by validateConfig.
   /** Parsed --credential entries. */
   credentials: readonly CredentialSpec[]
@@ -133,7 +134,7 @@ export const table: ConfigTable = {
     { group: L, name: 'touch-file', type: 'string', legacyEnv: true, default: '', help: 'The path (absolute or relative to --root) of a file touched after each successful sync.', placeholder: 'FILE' },
     { group: L, name: 'stale-worktree-timeout', type: 'duration', default: 0, min: 0, help: 'How long to keep a worktree after it stops being current; 0 removes it at once.' },
     { group: L, name: 'group-write', type: 'bool', legacyEnv: true, default: false, help: 'Make the synced files group-writable.' },
-    { group: L, name: 'add-user', type: 'bool', legacyEnv: true, default: false, help: 'Accepted for compatibility (the anchor adds a passwd entry for the UID; Node needs none).' },
+    { group: L, name: 'add-user', type: 'bool', legacyEnv: true, default: false, help: 'Add a passwd entry for the running UID (ssh needs one) unless it has one; fails if /etc/passwd is not writable.' },
 
     { group: LOOP, name: 'period', type: 'duration', legacyEnv: true, default: 10_000, min: 10, help: 'How long to wait between sync attempts (at least 10ms).' },
     { group: LOOP, name: 'init-period', type: 'duration', default: 0, min: 0, help: 'How long to wait between attempts until the first success; 0 means --period.' },
@@ -147,11 +148,11 @@ export const table: ConfigTable = {
     { group: A, name: 'password', key: 'password', type: 'string', envOnly: true, placeholder: '', secret: true, legacyEnv: true, default: '', help: 'The password or token for http(s) authentication (environment only).' },
     { group: A, name: 'password-file', type: 'string', legacyEnv: true, default: '', help: 'A file holding the password; re-read before every sync.', placeholder: 'FILE' },
     { group: A, name: 'credential', type: 'list', default: [], help: 'JSON {"url", "username", "password" or "password-file"}: credentials for URLs under url (repeatable; for submodules on other hosts).', placeholder: 'JSON' },
-    { group: A, name: 'ssh-key-file', type: 'list', env: ['GIT_SSH_KEY_FILE', 'GITSYNC_SSH_KEY_FILE'], default: ['/etc/git-secret/ssh'], help: 'An ssh private key (repeatable).', placeholder: 'FILE' },
-    { group: A, name: 'ssh-known-hosts', type: 'bool', env: ['GIT_KNOWN_HOSTS', 'GITSYNC_SSH_KNOWN_HOSTS'], default: true, help: 'Check ssh host keys against --ssh-known-hosts-file.' },
-    { group: A, name: 'ssh-known-hosts-file', type: 'string', env: ['GIT_SSH_KNOWN_HOSTS_FILE', 'GITSYNC_SSH_KNOWN_HOSTS_FILE'], default: '/etc/git-secret/known_hosts', help: 'The known_hosts file for ssh.', placeholder: 'FILE' },
-    { group: A, name: 'cookie-file', type: 'bool', env: ['GIT_COOKIE_FILE', 'GITSYNC_COOKIE_FILE'], default: false, help: 'Use the git cookie file at /etc/git-secret/cookie_file.' },
-    { group: A, name: 'askpass-url', type: 'string', env: ['GIT_ASKPASS_URL', 'GITSYNC_ASKPASS_URL'], default: '', help: 'A URL answering GET with username=/password= lines; asked before every sync.', placeholder: 'URL' },
+    { group: A, name: 'ssh-key-file', type: 'list', env: ['GIT_SSH_KEY_FILE', 'GIT_SYNC_SSH_KEY_FILE', 'GITSYNC_SSH_KEY_FILE'], default: ['/etc/git-secret/ssh'], help: 'An ssh private key (repeatable).', placeholder: 'FILE' },
+    { group: A, name: 'ssh-known-hosts', type: 'bool', env: ['GIT_KNOWN_HOSTS', 'GIT_SYNC_KNOWN_HOSTS', 'GITSYNC_SSH_KNOWN_HOSTS'], default: true, help: 'Check ssh host keys against --ssh-known-hosts-file.' },
+    { group: A, name: 'ssh-known-hosts-file', type: 'string', env: ['GIT_SSH_KNOWN_HOSTS_FILE', 'GIT_SYNC_SSH_KNOWN_HOSTS_FILE', 'GITSYNC_SSH_KNOWN_HOSTS_FILE'], default: '/etc/git-secret/known_hosts', help: 'The known_hosts file for ssh.', placeholder: 'FILE' },
+    { group: A, name: 'cookie-file', type: 'bool', env: ['GIT_COOKIE_FILE', 'GIT_SYNC_COOKIE_FILE', 'GITSYNC_COOKIE_FILE'], default: false, help: 'Use the git cookie file at /etc/git-secret/cookie_file.' },
+    { group: A, name: 'askpass-url', type: 'string', env: ['GIT_ASKPASS_URL', 'GIT_SYNC_ASKPASS_URL', 'GITSYNC_ASKPASS_URL'], default: '', help: 'A URL answering GET with username=/password= lines; asked before every sync.', placeholder: 'URL' },
     { group: A, name: 'github-base-url', type: 'string', default: 'https://api.github.com/', help: 'The GitHub API base URL for GitHub App authentication.', placeholder: 'URL' },
     { group: A, name: 'github-app-application-id', type: 'int', default: 0, min: 0, help: 'The GitHub App application ID (or use --github-app-client-id).' },
     { group: A, name: 'github-app-client-id', type: 'string', default: '', help: 'The GitHub App client ID (or use --github-app-application-id).' },
@@ -169,8 +170,8 @@ export const table: ConfigTable = {
     { group: H, name: 'exechook-backoff', type: 'duration', legacyEnv: true, default: 3000, min: 1, help: 'How long to wait before retrying a failed exec hook.' },
 
     { group: HTTP, name: 'http-bind', type: 'string', legacyEnv: true, default: '', help: 'The address (host:port or :port) of the HTTP server; empty: no server.', placeholder: 'ADDR' },
-    { group: HTTP, name: 'http-metrics', type: 'bool', legacyEnv: true, default: false, help: 'Serve Prometheus metrics on /metrics.' },
-    { group: HTTP, name: 'http-pprof', type: 'bool', legacyEnv: true, default: false, help: 'Serve diagnostics under /debug/pprof/ (Node heap snapshot and CPU profile).' },
+    { group: HTTP, name: 'http-metrics', type: 'bool', legacyEnv: true, default: false, help: 'Serve Prometheus metrics on /metrics (needs --http-bind; off by default, as in the anchor).' },
+    { group: HTTP, name: 'http-pprof', type: 'bool', legacyEnv: true, default: false, help: 'Serve diagnostics under /debug/pprof/ (Node heap snapshot and CPU profile; needs --http-bind).' },
 
     { group: G, name: 'git', type: 'string', legacyEnv: true, default: 'git', help: 'The git command to run.', placeholder: 'PATH' },
     { group: G, name: 'git-config', type: 'string', legacyEnv: true, default: '', help: 'Extra git configs as key:value pairs, comma-separated; values may be double-quoted.', placeholder: 'K:V,...' },
@@ -197,7 +198,9 @@ export const table: ConfigTable = {
     deprecatedAlias('sync-hook-command', 'string', ['GIT_SYNC_HOOK_COMMAND'], '--exechook-command', { default: '' }),
     deprecatedAlias('password', 'string', false, '$GITSYNC_PASSWORD or --password-file', { key: 'passwordFlag', secret: true, default: '' }),
     deprecatedAlias('ssh', 'bool', ['GIT_SYNC_SSH'], 'nothing (ssh is used when the URL asks for it)', { default: false }),
-    deprecatedAlias('v', 'int', [], '-v or --verbose', { default: -1 })
+    deprecatedAlias('v', 'int', [], '-v or --verbose', { default: -1 }),
+    // Removed in v4: still recognised, so that a pod spec using it gets the anchor's clear error.
+    deprecatedAlias('change-permissions', 'int', ['GIT_SYNC_PERMISSIONS'], '--group-write', { default: 0 })
   ]
 }
 
@@ -303,6 +306,7 @@ export function validateConfig (config: Readonly<GitSyncConfig>, parsed?: Parsed
   if (c.passwordFlag !== '' && c.password === '') c.password = c.passwordFlag
   if (c.v >= 0 && !explicit('verbose')) c.verbose = Math.min(9, c.v)
 
+  if (c.changePermissions !== 0) throw new ConfigError('--change-permissions is no longer supported: use --group-write', '--change-permissions')
   if (c.repo.trim() === '') throw new ConfigError('--repo must be specified', '--repo')
   if (c.root.trim() === '') throw new ConfigError('--root must be specified', '--root')
   if (c.period < 10) throw new ConfigError('--period must be at least 10ms', '--period')
@@ -333,6 +337,10 @@ export function validateConfig (config: Readonly<GitSyncConfig>, parsed?: Parsed
   c.syncSignal = c.syncOnSignal === '' ? '' : parseSignal(c.syncOnSignal)
   if (c.syncSignal === 'SIGKILL' || c.syncSignal === 'SIGSTOP') throw new ConfigError(`--sync-on-signal: ${c.syncSignal} cannot be caught`, '--sync-on-signal')
 
+  if (c.httpBind === '') {
+    if (c.httpMetrics) throw new ConfigError('--http-bind must be specified when --http-metrics is set', '--http-bind')
+    if (c.httpPprof) throw new ConfigError('--http-bind must be specified when --http-pprof is set', '--http-bind')
+  }
   if (c.webhookMethod.trim() === '') throw new ConfigError('--webhook-method must not be empty', '--webhook-method')
   if (c.triggerPath !== '') {
     if (!c.triggerPath.startsWith('/')) throw new ConfigError('--trigger-path must start with /', '--trigger-path')

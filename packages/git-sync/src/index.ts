@@ -16,12 +16,14 @@ import { RepoSync, isSha } from './repo-sync.js'
 import { SignatureVerifier } from './signature.js'
 import { triggerHandler, type TriggerResult } from './trigger.js'
 import { pprofRoutes } from './pprof.js'
+import { addPasswdEntry, DEFAULT_PASSWD_FILE } from './passwd.js'
 
 export { table, PACKAGE, validateConfig, parseGitConfigs, parseSignal, defaultLinkName, configDefaults } from './config.js'
 export type { GitSyncConfig, CredentialSpec, SubmoduleMode, GcMode } from './config.js'
 export { GitCommandError } from './git-runner.js'
 export { verifyPush, refMatches } from './trigger.js'
 export { githubAppJwt, splitUrlCredentials } from './auth.js'
+export { addPasswdEntry, type PasswdEntryOptions } from './passwd.js'
 
 export interface SyncStatus {
   /** The published commit, if any. */
@@ -45,6 +47,8 @@ export interface GitSync extends RunningService {
 
 export interface StartOptions {
   logger?: Logger
+  /** The passwd file --add-user appends to (default /etc/passwd); tests point it at a copy. */
+  passwdFile?: string
 }
 
 /** Parses argv/env into a validated config, as the CLI does. */
@@ -96,6 +100,10 @@ async function touch (path: string): Promise<void> {
 
 export async function startGitSync (config: Readonly<GitSyncConfig>, options: StartOptions = {}): Promise<GitSync> {
   const logger = options.logger ?? createLogger({ name: table.program, level: levelFromVerbosity(config.verbose) })
+  if (config.addUser) {
+    const file = options.passwdFile ?? DEFAULT_PASSWD_FILE
+    if (await addPasswdEntry({ file })) logger.info({ file, uid: process.getuid?.() }, 'added a passwd entry for this UID (--add-user)')
+  }
   const metrics = new Metrics()
   const auth = new Auth(config, logger, { askpass: (status) => metrics.askpass.inc({ status }) })
   const git = new GitRunner(config.git, gitEnv())
@@ -154,6 +162,13 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
         res.end(r.ready ? 'ok\n' : `not ready: ${r.reason ?? ''}\n`)
       }
     })
+    // Like the anchor, metrics are served only when asked for (--http-metrics).
+    if (!config.httpMetrics) {
+      ops.addRoute({
+        path: '/metrics',
+        handler: (_req, res) => { res.writeHead(404, { 'content-type': 'text/plain' }).end('metrics are off (--http-metrics)\n') }
+      })
+    }
     if (config.httpPprof) for (const r of pprofRoutes()) ops.addRoute(r)
     if (config.triggerPath !== '') {
       ops.addRoute({

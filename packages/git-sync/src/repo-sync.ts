@@ -86,9 +86,35 @@ export class RepoSync {
       }
       await this.git.run(['init', '-q', '-b', 'git-sync'], { cwd: this.root, signal })
       this.logger.info({ root: this.root }, 'initialised the root repo')
+    } else {
+      await this.repointWorktrees()
     }
     await this.git.run(['config', 'remote.origin.url', this.fetchUrl], { cwd: this.root, signal })
     this.rootChecked = true
+  }
+
+  /**
+   * Git records each worktree's absolute location in .git/worktrees/<sha>/gitdir, and
+   * `git worktree prune` drops the metadata of any worktree not found there. When the volume is
+   * mounted at another path than last time (a moved root, another pod spec), those records are
+   * stale: rewrite them for where the root is now, so kept worktrees stay valid git checkouts.
+   * (The worktree's own .git file is relative, so it never needs this.)
+   */
+  private async repointWorktrees (): Promise<void> {
+    const wtDir = join(this.root, WORKTREES_DIR)
+    let entries: string[] = []
+    try { entries = await readdir(wtDir) } catch { return }
+    for (const e of entries) {
+      const wt = join(wtDir, e)
+      let gitdir: string
+      try { gitdir = await this.worktreeGitdir(wt) } catch { continue }
+      const record = join(gitdir, 'gitdir')
+      const want = join(wt, '.git')
+      const have = await readFile(record, 'utf8').then((t) => t.trim(), () => undefined)
+      if (have === undefined || have === want) continue
+      await writeFile(record, want + '\n')
+      this.logger.info({ worktree: wt, was: have }, 'the root moved: updated the worktree record')
+    }
   }
 
   private async rootIsSane (signal: AbortSignal): Promise<boolean> {

@@ -3,12 +3,79 @@
 
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
-import { ConfigError, UsageError } from '@pod-patterns/runtime'
+import { ConfigError, UsageError, envNames } from '@pod-patterns/runtime'
 import { configFromArgs, defaultLinkName, parseGitConfigs, parseSignal, table } from '../src/index.js'
 import { cleanupAll, runSync } from './helpers/fixture.js'
 
 after(cleanupAll)
 const base = ['--repo=file:///r', '--root=/tmp/x']
+
+// Every flag of kubernetes/git-sync v4 (its README/--man and main.go), written out here rather
+// than derived from our own table, so that a flag dropped or renamed there fails this test.
+// [flag, default as parsed, every env var the anchor reads for it]
+const ANCHOR_FLAGS: Array<[string, unknown, string[]]> = [
+  ['repo', '', ['GITSYNC_REPO', 'GIT_SYNC_REPO']],
+  ['ref', 'HEAD', ['GITSYNC_REF']],
+  ['depth', 1, ['GITSYNC_DEPTH', 'GIT_SYNC_DEPTH']],
+  ['filter', '', ['GITSYNC_FILTER']],
+  ['submodules', 'recursive', ['GITSYNC_SUBMODULES', 'GIT_SYNC_SUBMODULES']],
+  ['sparse-checkout-file', '', ['GITSYNC_SPARSE_CHECKOUT_FILE', 'GIT_SYNC_SPARSE_CHECKOUT_FILE']],
+  ['root', '', ['GITSYNC_ROOT', 'GIT_SYNC_ROOT']],
+  ['link', '', ['GITSYNC_LINK', 'GIT_SYNC_LINK']],
+  ['error-file', '', ['GITSYNC_ERROR_FILE', 'GIT_SYNC_ERROR_FILE']],
+  ['touch-file', '', ['GITSYNC_TOUCH_FILE', 'GIT_SYNC_TOUCH_FILE']],
+  ['stale-worktree-timeout', 0, ['GITSYNC_STALE_WORKTREE_TIMEOUT']],
+  ['group-write', false, ['GITSYNC_GROUP_WRITE', 'GIT_SYNC_GROUP_WRITE']],
+  ['add-user', false, ['GITSYNC_ADD_USER', 'GIT_SYNC_ADD_USER']],
+  ['period', 10_000, ['GITSYNC_PERIOD', 'GIT_SYNC_PERIOD']],
+  ['init-period', 0, ['GITSYNC_INIT_PERIOD']],
+  ['sync-timeout', 120_000, ['GITSYNC_SYNC_TIMEOUT', 'GIT_SYNC_SYNC_TIMEOUT']],
+  ['one-time', false, ['GITSYNC_ONE_TIME', 'GIT_SYNC_ONE_TIME']],
+  ['max-failures', 0, ['GITSYNC_MAX_FAILURES', 'GIT_SYNC_MAX_FAILURES']],
+  ['init-max-failures', 0, ['GITSYNC_INIT_MAX_FAILURES']],
+  ['sync-on-signal', '', ['GITSYNC_SYNC_ON_SIGNAL', 'GIT_SYNC_SYNC_ON_SIGNAL']],
+  ['username', '', ['GITSYNC_USERNAME', 'GIT_SYNC_USERNAME']],
+  ['password-file', '', ['GITSYNC_PASSWORD_FILE', 'GIT_SYNC_PASSWORD_FILE']],
+  ['credential', [], ['GITSYNC_CREDENTIAL']],
+  ['ssh-key-file', ['/etc/git-secret/ssh'], ['GITSYNC_SSH_KEY_FILE', 'GIT_SYNC_SSH_KEY_FILE', 'GIT_SSH_KEY_FILE']],
+  ['ssh-known-hosts', true, ['GITSYNC_SSH_KNOWN_HOSTS', 'GIT_SYNC_KNOWN_HOSTS', 'GIT_KNOWN_HOSTS']],
+  ['ssh-known-hosts-file', '/etc/git-secret/known_hosts', ['GITSYNC_SSH_KNOWN_HOSTS_FILE', 'GIT_SYNC_SSH_KNOWN_HOSTS_FILE', 'GIT_SSH_KNOWN_HOSTS_FILE']],
+  ['cookie-file', false, ['GITSYNC_COOKIE_FILE', 'GIT_SYNC_COOKIE_FILE', 'GIT_COOKIE_FILE']],
+  ['askpass-url', '', ['GITSYNC_ASKPASS_URL', 'GIT_SYNC_ASKPASS_URL', 'GIT_ASKPASS_URL']],
+  ['github-base-url', 'https://api.github.com/', ['GITSYNC_GITHUB_BASE_URL']],
+  ['github-app-application-id', 0, ['GITSYNC_GITHUB_APP_APPLICATION_ID']],
+  ['github-app-client-id', '', ['GITSYNC_GITHUB_APP_CLIENT_ID']],
+  ['github-app-installation-id', 0, ['GITSYNC_GITHUB_APP_INSTALLATION_ID']],
+  ['github-app-private-key-file', '', ['GITSYNC_GITHUB_APP_PRIVATE_KEY_FILE']],
+  ['webhook-url', '', ['GITSYNC_WEBHOOK_URL', 'GIT_SYNC_WEBHOOK_URL']],
+  ['webhook-method', 'POST', ['GITSYNC_WEBHOOK_METHOD', 'GIT_SYNC_WEBHOOK_METHOD']],
+  ['webhook-success-status', 200, ['GITSYNC_WEBHOOK_SUCCESS_STATUS', 'GIT_SYNC_WEBHOOK_SUCCESS_STATUS']],
+  ['webhook-timeout', 1000, ['GITSYNC_WEBHOOK_TIMEOUT', 'GIT_SYNC_WEBHOOK_TIMEOUT']],
+  ['webhook-backoff', 3000, ['GITSYNC_WEBHOOK_BACKOFF', 'GIT_SYNC_WEBHOOK_BACKOFF']],
+  ['exechook-command', '', ['GITSYNC_EXECHOOK_COMMAND', 'GIT_SYNC_EXECHOOK_COMMAND']],
+  ['exechook-timeout', 30_000, ['GITSYNC_EXECHOOK_TIMEOUT', 'GIT_SYNC_EXECHOOK_TIMEOUT']],
+  ['exechook-backoff', 3000, ['GITSYNC_EXECHOOK_BACKOFF', 'GIT_SYNC_EXECHOOK_BACKOFF']],
+  ['http-bind', '', ['GITSYNC_HTTP_BIND', 'GIT_SYNC_HTTP_BIND']],
+  ['http-metrics', false, ['GITSYNC_HTTP_METRICS', 'GIT_SYNC_HTTP_METRICS']],
+  ['http-pprof', false, ['GITSYNC_HTTP_PPROF', 'GIT_SYNC_HTTP_PPROF']],
+  ['git', 'git', ['GITSYNC_GIT', 'GIT_SYNC_GIT']],
+  ['git-config', '', ['GITSYNC_GIT_CONFIG', 'GIT_SYNC_GIT_CONFIG']],
+  ['git-gc', 'always', ['GITSYNC_GIT_GC', 'GIT_SYNC_GIT_GC']],
+  ['verbose', 0, ['GITSYNC_VERBOSE']],
+  ['man', false, []],
+  // Deprecated v3 names, accepted with a warning.
+  ['branch', '', ['GIT_SYNC_BRANCH']],
+  ['rev', '', ['GIT_SYNC_REV']],
+  ['dest', '', ['GIT_SYNC_DEST']],
+  ['wait', undefined, ['GIT_SYNC_WAIT']],
+  ['timeout', undefined, ['GIT_SYNC_TIMEOUT']],
+  ['max-sync-failures', undefined, ['GIT_SYNC_MAX_SYNC_FAILURES']],
+  ['sync-hook-command', '', ['GIT_SYNC_HOOK_COMMAND']],
+  ['password', undefined, []],
+  ['ssh', false, ['GIT_SYNC_SSH']],
+  ['v', undefined, []],
+  ['change-permissions', 0, ['GIT_SYNC_PERMISSIONS']]
+]
 
 void describe('flags and env', { concurrency: true }, () => {
   void test('defaults match git-sync v4', () => {
@@ -143,6 +210,51 @@ void describe('flags and env', { concurrency: true }, () => {
     assert.equal(defaultLinkName('https://github.com/kubernetes/git-sync'), 'git-sync')
     assert.equal(defaultLinkName('git@github.com:org/repo.git'), 'repo.git')
     assert.equal(defaultLinkName('file:///a/b//'), 'b')
+  })
+
+  void test('every flag of the anchor exists with its default and env vars', () => {
+    for (const [name, def, envs] of ANCHOR_FLAGS) {
+      // --password is both a deprecated flag and the env-only password: check the flag here.
+      const spec = table.options.find((o) => o.name === name && (name !== 'password' || o.envOnly !== true))
+      assert.ok(spec !== undefined, `--${name} is missing`)
+      if (def !== undefined) assert.deepEqual(spec.default ?? '', def, `--${name} default`)
+      const ours = envNames(table, spec)
+      for (const e of envs) assert.ok(ours.includes(e), `--${name} does not read $${e} (reads ${ours.join(', ')})`)
+    }
+    for (const e of ['GITSYNC_PASSWORD', 'GIT_SYNC_PASSWORD', 'GITSYNC_GITHUB_APP_PRIVATE_KEY']) {
+      assert.ok(table.options.some((o) => o.envOnly === true && envNames(table, o).includes(e)), `$${e} is not read`)
+    }
+  })
+
+  void test('each env name of the anchor sets its flag, the oldest name winning', () => {
+    for (const [name, , envs] of ANCHOR_FLAGS) {
+      const spec = table.options.find((o) => o.name === name)
+      if (envs.length < 2 || spec === undefined || spec.type !== 'string' || spec.hidden === true) continue
+      const key = spec.key ?? name.replace(/-([a-z])/g, (_m, ch: string) => ch.toUpperCase())
+      if (name === 'sync-on-signal') continue // a value must name a signal; parsed separately below
+      const value = (e: string): string => name === 'repo' || name === 'root' ? `/${e}` : name === 'git-config' ? `a.b:${e}` : `v-${e}`
+      // What validation needs beside the one under test (a username needs a password, ...).
+      const needs: Record<string, string> = { GITSYNC_REPO: '/r', GITSYNC_ROOT: '/x', ...(name === 'username' ? { GITSYNC_PASSWORD: 'p' } : name === 'password-file' ? { GITSYNC_USERNAME: 'u' } : {}) }
+      for (const e of envs) {
+        const c = configFromArgs(base.filter((a) => !a.startsWith(`--${name}=`)), { ...needs, [e]: value(e) }) as unknown as Record<string, unknown>
+        assert.equal(c[key], value(e), `$${e}`)
+      }
+      const all = Object.fromEntries(envs.map((e) => [e, value(e)]))
+      const c = configFromArgs(base.filter((a) => !a.startsWith(`--${name}=`)), { ...needs, ...all }) as unknown as Record<string, unknown>
+      assert.equal(c[key], value(envs[envs.length - 1] as string), `--${name}: the oldest env name wins`)
+    }
+  })
+
+  void test('--http-metrics and --http-pprof need --http-bind, as in the anchor', () => {
+    assert.throws(() => configFromArgs([...base, '--http-metrics'], {}), /--http-bind must be specified when --http-metrics is set/)
+    assert.throws(() => configFromArgs([...base, '--http-pprof'], {}), /--http-bind must be specified when --http-pprof is set/)
+    assert.equal(configFromArgs([...base, '--http-bind=:0'], {}).httpMetrics, false, 'metrics are off by default')
+    assert.doesNotThrow(() => configFromArgs([...base, '--http-bind=:0', '--http-metrics', '--http-pprof'], {}))
+  })
+
+  void test('--change-permissions is refused with a pointer to --group-write', () => {
+    assert.throws(() => configFromArgs([...base, '--change-permissions=0775'], {}), /--change-permissions is no longer supported: use --group-write/)
+    assert.throws(() => configFromArgs(base, { GIT_SYNC_PERMISSIONS: '509' }), ConfigError)
   })
 
   void test('unknown env vars are ignored', () => {

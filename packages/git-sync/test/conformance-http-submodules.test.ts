@@ -44,6 +44,19 @@ void describe('conformance: http', { concurrency: 2 }, () => {
     await waitMetric(port, 'git_sync_count_total{status="noop"}', 1)
   })
 
+  void conformance('metrics_served_only_with_http_metrics', async () => {
+    const c = newCase('metrics_off')
+    // --http-bind alone: the anchor serves / (and we /healthz, /readyz) but no metrics.
+    const p = startSync(c.args('--period=100ms', '--http-bind=127.0.0.1:0'))
+    const port = await p.httpPort()
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/`)).status === 200, 60_000, () => p.output)
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`)
+    assert.equal(res.status, 404)
+    assert.doesNotMatch(await res.text(), /git_sync_count_total/)
+    assert.equal((await fetch(`http://127.0.0.1:${port}/debug/pprof/`)).status, 404, 'pprof is off without --http-pprof')
+    assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200)
+  })
+
   void conformance('metrics_names_match_the_anchor', async () => {
     const c = newCase('metrics_names')
     const srv = await recordingServer(() => ({ status: 200 }))

@@ -28,10 +28,10 @@ void describe('conformance: timing', { concurrency: 2 }, () => {
     c.repo.commit('slow_long 1')
     const p = startSync(c.httpArgs(`--git=${slowGit(c.dir, 1)}`, '--period=100ms', '--sync-timeout=16s'))
     const port = await p.httpPort()
-    await waitForContent(c.link, 'slow_long 1', p, 20_000)
+    await waitForContent(c.link, 'slow_long 1', p)
     await waitMetric(port, GOOD, 1)
     c.repo.commit('slow_long 2')
-    await waitForContent(c.link, 'slow_long 2', p, 20_000)
+    await waitForContent(c.link, 'slow_long 2', p)
     await waitMetric(port, GOOD, 2)
   })
 

@@ -2,7 +2,7 @@
 // Each test runs the real CLI against file:// repos and asserts on files, link and metrics.
 
 import assert from 'node:assert/strict'
-import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, readlinkSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, readlinkSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { after, describe } from 'node:test'
 import { cleanupAll, exists, fileIn, git, metric, runSync, sleep, startSync, waitFor, waitForContent, waitMetric } from './helpers/fixture.js'
@@ -127,5 +127,27 @@ void describe('conformance: worktrees', { concurrency: 2 }, () => {
     const p = await runSync(c.args('--one-time'))
     assert.equal(p.exitCode, 0, p.output)
     assert.equal(fileIn(c.link), 'crash_no_worktree')
+  })
+  // Not an anchor case: a volume mounted at another path (another pod spec, a moved root).
+  void conformance('root_mounted_elsewhere_keeps_worktrees_valid', async () => {
+    const c = newCase('root_moved')
+    const wt1 = c.repo.commit('moved 1')
+    assert.equal((await runSync(c.args('--one-time'))).exitCode, 0)
+    // The worktree's own .git pointer is relative, so the tree is a valid checkout wherever the
+    // volume is mounted — what a consumer container (nginx at /usr/share/nginx) sees.
+    const elsewhere = join(c.dir, 'mounted-elsewhere')
+    renameSync(c.root, elsewhere)
+    assert.equal(git(join(elsewhere, 'link'), ['rev-parse', 'HEAD']).trim(), wt1, 'git works in the tree at the new path')
+    assert.match(readFileSync(join(elsewhere, '.worktrees', wt1, '.git'), 'utf8'), /^gitdir: \.\.\/\.\.\/\.git\/worktrees\//)
+    // git-sync itself restarted on the new path: the old tree is kept (stale timeout) and must
+    // stay a valid checkout — git would otherwise prune its records as "gitdir points nowhere".
+    const wt2 = c.repo.commit('moved 2', 'file2')
+    const p = await runSync([...c.args('--one-time', '--stale-worktree-timeout=1h').filter((a) => !a.startsWith('--root=')), `--root=${elsewhere}`])
+    assert.equal(p.exitCode, 0, p.output)
+    assert.equal(fileIn(join(elsewhere, 'link'), 'file2'), 'moved 2')
+    assert.equal(git(join(elsewhere, '.worktrees', wt1), ['rev-parse', 'HEAD']).trim(), wt1, 'the kept worktree is still a checkout')
+    assert.equal(git(join(elsewhere, '.worktrees', wt2), ['status', '--porcelain']).trim(), '', 'the new worktree is clean')
+    const listed = git(elsewhere, ['worktree', 'list', '--porcelain'])
+    assert.ok(listed.includes(join(elsewhere, '.worktrees', wt1)) && !listed.includes(`${c.root}/`), listed)
   })
 })
