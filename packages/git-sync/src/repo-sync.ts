@@ -33,6 +33,8 @@ export interface SyncHooks {
   deferCleanup?: () => boolean
 }
 
+class CleanupDeferred extends Error {}
+
 export function isSha (ref: string): boolean { return SHA_RE.test(ref) }
 
 export class RepoSync {
@@ -43,11 +45,8 @@ export class RepoSync {
   root = ''
   linkPath = ''
   private rootChecked = false
-  /**
-   * A cleanup was skipped because another sync was due (or a restart may have cut one short):
-   * the next sync does it, even when nothing changed.
-   */
-  private cleanupOwed = true
+  /** A cleanup was cut short because another sync was due: the next sync finishes it. */
+  private cleanupOwed = false
 
   constructor (config: Readonly<GitSyncConfig>, git: GitRunner, logger: Logger, fetchUrl: string) {
     this.config = config
@@ -196,8 +195,7 @@ export class RepoSync {
     if (hooks.verify !== undefined) await hooks.verify(sha, obj, signal)
     await this.addWorktree(sha, signal)
     await this.swapLink(sha, current)
-    if (!this.cleanupOwed && hooks.deferCleanup?.() === true) this.cleanupOwed = true
-    else await this.cleanup(sha, signal)
+    await this.cleanup(sha, signal, hooks.deferCleanup)
     return { hash: sha, changed: true, fetched: true }
   }
 
@@ -268,9 +266,24 @@ export class RepoSync {
    * Removes stale worktrees and garbage; when anything went, prunes, expires reflogs and runs gc
    * per --git-gc. Like the anchor, a sync that removed nothing spawns no git process here.
    */
-  async cleanup (current: string, signal: AbortSignal): Promise<void> {
-    const c = this.config
+  async cleanup (current: string, signal: AbortSignal, deferIf?: () => boolean): Promise<void> {
+    const wasOwed = this.cleanupOwed
     this.cleanupOwed = false
+    try {
+      await this.cleanupSteps(current, signal, wasOwed, () => {
+        // Between steps (never inside a git command): a push that arrived meanwhile goes first.
+        if (!wasOwed && deferIf?.() === true) throw new CleanupDeferred()
+      })
+    } catch (err) {
+      if (!(err instanceof CleanupDeferred)) throw err
+      this.cleanupOwed = true
+      this.logger.debug('another sync is due: the rest of the cleanup runs after it')
+    }
+  }
+
+  private async cleanupSteps (current: string, signal: AbortSignal, wasOwed: boolean, checkpoint: () => void): Promise<void> {
+    const c = this.config
+    checkpoint()
     const wtDir = join(this.root, WORKTREES_DIR)
     const now = Date.now()
     let removed = 0
@@ -286,14 +299,17 @@ export class RepoSync {
       await rm(p, { recursive: true, force: true })
       removed++
       this.logger.debug({ path: p }, 'removed a stale worktree or stray entry')
+      checkpoint()
     }
     // v3 kept worktrees at root/<sha>; an in-place upgrade leaves them behind.
     for (const e of await readdir(this.root)) {
       if (SHA_RE.test(e) && e !== current) { await rm(join(this.root, e), { recursive: true, force: true }); removed++ }
     }
     // Metadata of a worktree that vanished by other hands (or a crash) still needs a prune.
-    if (removed === 0 && !(await this.hasOrphanedWorktreeMetadata(current))) return
+    // An owed cleanup may have removed the worktree already and still owe the prune and gc.
+    if (removed === 0 && !wasOwed && !(await this.hasOrphanedWorktreeMetadata(current))) return
     await this.git.run(['worktree', 'prune', '--verbose'], { cwd: this.root, signal })
+    checkpoint()
     // Expiring reflogs only lets gc drop what they pin: with gc off it would change nothing.
     if (c.gitGc !== 'off') await this.git.run(['reflog', 'expire', '--expire-unreachable=all', '--all'], { cwd: this.root, signal })
     switch (c.gitGc) {
