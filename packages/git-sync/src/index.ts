@@ -213,6 +213,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
       git.setSecrets(a.secrets)
       const result = await repo.sync(ac.signal, {
         onFetch: () => metrics.fetches.inc(),
+        deferCleanup: () => rerun,
         ...(verifier !== undefined
           ? {
               verify: async (sha: string, obj: string, signal: AbortSignal) => {

@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { chmod, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
+import { appendFile, chmod, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { Logger } from '@pod-patterns/runtime'
 import { PodPatternsError } from '@pod-patterns/runtime'
@@ -26,7 +26,14 @@ export interface SyncHooks {
   /** Called after fetching, before publishing; throws to refuse the commit. */
   verify?: (sha: string, fetchedObject: string, signal: AbortSignal) => Promise<void>
   onFetch?: () => void
+  /**
+   * Asked after the link moved: true when another sync is already due, so the old worktree's
+   * removal (and prune/gc) waits for that sync instead of delaying it. Deferred at most once.
+   */
+  deferCleanup?: () => boolean
 }
+
+class CleanupDeferred extends Error {}
 
 export function isSha (ref: string): boolean { return SHA_RE.test(ref) }
 
@@ -38,6 +45,8 @@ export class RepoSync {
   root = ''
   linkPath = ''
   private rootChecked = false
+  /** A cleanup was cut short because another sync was due: the next sync finishes it. */
+  private cleanupOwed = false
 
   constructor (config: Readonly<GitSyncConfig>, git: GitRunner, logger: Logger, fetchUrl: string) {
     this.config = config
@@ -84,12 +93,18 @@ export class RepoSync {
         this.logger.warn({ root: this.root }, 'root is not a usable git-sync repo; wiping its contents and starting over')
         await Promise.all(entries.map(async (e) => await rm(join(this.root, e), { recursive: true, force: true })))
       }
-      await this.git.run(['init', '-q', '-b', 'git-sync'], { cwd: this.root, signal })
+      // Not -q: simple-git waits an extra 50 ms after a git command that printed nothing.
+      await this.git.run(['init', '-b', 'git-sync'], { cwd: this.root, signal })
+      // A fresh repo's config is git's own short file: appending the remote here saves a
+      // `git config` process on the first sync.
+      await appendFile(join(this.root, '.git', 'config'), `[remote "origin"]\n\turl = ${gitConfigQuote(this.fetchUrl)}\n`)
       this.logger.info({ root: this.root }, 'initialised the root repo')
     } else {
       await this.repointWorktrees()
+      // Relative submodule URLs resolve against it; a repo switch on the same root changes it.
+      const have = await this.git.tryRun(['config', '--get', 'remote.origin.url'], { cwd: this.root, signal })
+      if (have?.trim() !== this.fetchUrl) await this.git.run(['config', 'remote.origin.url', this.fetchUrl], { cwd: this.root, signal })
     }
-    await this.git.run(['config', 'remote.origin.url', this.fetchUrl], { cwd: this.root, signal })
     this.rootChecked = true
   }
 
@@ -199,12 +214,13 @@ export class RepoSync {
     }
     hooks.onFetch?.()
     if (sha === current && await this.worktreeIsSane(sha, signal)) {
+      if (this.cleanupOwed) await this.cleanup(sha, signal)
       return { hash: sha, changed: false, fetched: true }
     }
     if (hooks.verify !== undefined) await hooks.verify(sha, obj, signal)
     await this.addWorktree(sha, signal)
     await this.swapLink(sha, current)
-    await this.cleanup(sha, signal)
+    await this.cleanup(sha, signal, hooks.deferCleanup)
     return { hash: sha, changed: true, fetched: true }
   }
 
@@ -216,7 +232,7 @@ export class RepoSync {
       this.logger.info({ worktree: wt }, 'removing a bad or half-built worktree before rebuilding it')
       await rm(wt, { recursive: true, force: true })
     }
-    await this.git.run(['worktree', 'prune'], { cwd: this.root, signal })
+    // No `worktree prune` first: --force reuses the metadata of a registered-but-missing path.
     await mkdir(wtDir, { recursive: true })
     await this.git.run(['worktree', 'add', '--force', '--detach', '--no-checkout', wt, sha], { cwd: this.root, signal })
     const gitdir = await this.worktreeGitdir(wt)
@@ -229,7 +245,8 @@ export class RepoSync {
       await this.git.run(['config', 'extensions.worktreeConfig', 'true'], { cwd: this.root, signal })
       await this.git.run(['config', '--worktree', 'core.sparseCheckout', 'true'], { cwd: wt, signal })
     }
-    await this.git.run(['reset', '--hard', '-q', sha], { cwd: wt, signal })
+    // Not -q: its "HEAD is now at" line spares the 50 ms simple-git waits on a silent command.
+    await this.git.run(['reset', '--hard', sha], { cwd: wt, signal })
     if (c.submodules !== 'off' && existsSync(join(wt, '.gitmodules'))) {
       const args = ['submodule', 'update', '--init']
       if (c.submodules === 'recursive') args.push('--recursive')
@@ -270,11 +287,31 @@ export class RepoSync {
     this.logger.info({ hash: sha, link: this.linkPath }, 'updated the link')
   }
 
-  /** Removes stale worktrees and garbage, prunes, expires reflogs and runs gc per --git-gc. */
-  async cleanup (current: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Removes stale worktrees and garbage; when anything went, prunes, expires reflogs and runs gc
+   * per --git-gc. Like the anchor, a sync that removed nothing spawns no git process here.
+   */
+  async cleanup (current: string, signal: AbortSignal, deferIf?: () => boolean): Promise<void> {
+    const wasOwed = this.cleanupOwed
+    this.cleanupOwed = false
+    try {
+      await this.cleanupSteps(current, signal, wasOwed, () => {
+        // Between steps (never inside a git command): a push that arrived meanwhile goes first.
+        if (!wasOwed && deferIf?.() === true) throw new CleanupDeferred()
+      })
+    } catch (err) {
+      if (!(err instanceof CleanupDeferred)) throw err
+      this.cleanupOwed = true
+      this.logger.debug('another sync is due: the rest of the cleanup runs after it')
+    }
+  }
+
+  private async cleanupSteps (current: string, signal: AbortSignal, wasOwed: boolean, checkpoint: () => void): Promise<void> {
     const c = this.config
+    checkpoint()
     const wtDir = join(this.root, WORKTREES_DIR)
     const now = Date.now()
+    let removed = 0
     let entries: string[] = []
     try { entries = await readdir(wtDir) } catch { /* none yet */ }
     for (const e of entries) {
@@ -285,20 +322,34 @@ export class RepoSync {
       const isWorktree = st.isDirectory() && SHA_RE.test(e)
       if (isWorktree && c.staleWorktreeTimeout > 0 && now - st.mtimeMs < c.staleWorktreeTimeout) continue
       await rm(p, { recursive: true, force: true })
+      removed++
       this.logger.debug({ path: p }, 'removed a stale worktree or stray entry')
+      checkpoint()
     }
     // v3 kept worktrees at root/<sha>; an in-place upgrade leaves them behind.
     for (const e of await readdir(this.root)) {
-      if (SHA_RE.test(e) && e !== current) await rm(join(this.root, e), { recursive: true, force: true })
+      if (SHA_RE.test(e) && e !== current) { await rm(join(this.root, e), { recursive: true, force: true }); removed++ }
     }
+    // Metadata of a worktree that vanished by other hands (or a crash) still needs a prune.
+    // An owed cleanup may have removed the worktree already and still owe the prune and gc.
+    if (removed === 0 && !wasOwed && !(await this.hasOrphanedWorktreeMetadata(current))) return
     await this.git.run(['worktree', 'prune', '--verbose'], { cwd: this.root, signal })
-    await this.git.run(['reflog', 'expire', '--expire-unreachable=all', '--all'], { cwd: this.root, signal })
+    checkpoint()
+    // Expiring reflogs only lets gc drop what they pin: with gc off it would change nothing.
+    if (c.gitGc !== 'off') await this.git.run(['reflog', 'expire', '--expire-unreachable=all', '--all'], { cwd: this.root, signal })
     switch (c.gitGc) {
       case 'auto': await this.git.run(['gc', '--auto', '--quiet'], { cwd: this.root, signal }); break
       case 'always': await this.git.run(['gc', '--prune=all', '--quiet'], { cwd: this.root, signal }); break
       case 'aggressive': await this.git.run(['gc', '--aggressive', '--prune=all', '--quiet'], { cwd: this.root, signal }); break
       case 'off': break
     }
+  }
+
+  /** Whether .git/worktrees lists an entry other than the current worktree's. */
+  private async hasOrphanedWorktreeMetadata (current: string): Promise<boolean> {
+    let names: string[]
+    try { names = await readdir(join(this.root, '.git', 'worktrees')) } catch { return false }
+    return names.some((n) => n !== current)
   }
 
   /** Removes worktrees that have gone stale even when nothing new was synced. */
@@ -318,6 +369,11 @@ export class RepoSync {
     }
     if (removed) await this.git.run(['worktree', 'prune'], { cwd: this.root, signal })
   }
+}
+
+/** A value in git-config syntax: quoted, with backslash, quote and control characters escaped. */
+export function gitConfigQuote (value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t')}"`
 }
 
 async function makeGroupWritable (dir: string): Promise<void> {
