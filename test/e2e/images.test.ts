@@ -3,7 +3,9 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { prefix, tag } from '../src/images.js'
 import { skipReason } from '../src/e2e.js'
-import { podman, run } from '../src/pods.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { podman, repoRoot, run } from '../src/pods.js'
 
 const skip = skipReason()
 
@@ -53,3 +55,18 @@ describe('images built by scripts/build-images.sh', { skip }, () => {
     assert.notEqual(r.code, 2, r.stderr)
   })
 })
+
+describe('the service Dockerfiles', () => {
+  it('repeat one byte-identical build stage, so the layer cache builds it once for every image', () => {
+    const stages = services().map((s) => {
+      const text = readFileSync(join(repoRoot, 'images', s, 'Dockerfile'), 'utf8')
+      const start = text.indexOf('FROM ${NODE_BUILD_IMAGE} AS build')
+      const end = text.indexOf('# ---- deploy', start)
+      assert.ok(start >= 0 && end > start, `${s}: a build stage before the deploy stage`)
+      return { s, stage: text.slice(start, end) }
+    })
+    for (const { s, stage } of stages) assert.equal(stage, stages[0]!.stage, `${s}'s build stage differs from ${stages[0]!.s}'s`)
+  })
+})
+
+function services (): string[] { return ['git-sync', 'redis-ambassador', 'metrics-adapter', 'metrics-adapter-jmx'] }

@@ -55,3 +55,27 @@ describe('scripts/build-images.sh', () => {
     assert.match(bad.stderr, /unknown image no-such-image/)
   })
 })
+
+describe('examples/kind/run.sh, the steps that need no cluster', () => {
+  it('check renders every kind overlay, validates it against the API schemas and lists the images to load', async () => {
+    const r = await run('bash', ['examples/kind/run.sh', 'check', 'all'], { timeoutMs: 120_000 })
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const valid = [...r.stdout.matchAll(/(\d+) of (\d+) objects valid/g)]
+    assert.equal(valid.length, 4, r.stdout)
+    for (const m of valid) assert.ok(Number(m[1]) > 0 && m[1] === m[2], m[0])
+    const images = /images: (.*)/.exec(r.stdout)?.[1]?.split(' ').sort()
+    assert.deepEqual(images, ['examples', 'git-sync', 'metrics-adapter', 'metrics-adapter-jmx', 'redis-ambassador'])
+  })
+
+  it('check of one example lists only the images it uses', async () => {
+    const r = await run('bash', ['examples/kind/run.sh', 'check', '1-sidecar'], { timeoutMs: 60_000 })
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.equal(/images: (.*)/.exec(r.stdout)?.[1], 'examples git-sync')
+  })
+
+  it('rejects an unknown example with its usage and exit 2, touching no cluster', async () => {
+    const r = await run('bash', ['examples/kind/run.sh', '5-nope'])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /^usage: .*1-sidecar\|2-ambassador/)
+  })
+})

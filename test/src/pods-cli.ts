@@ -5,11 +5,13 @@
 //   node test/dist/src/pods-cli.js play 1-sidecar --network pod-patterns --state .cache/demo/1-sidecar.json
 //   node test/dist/src/pods-cli.js down --state .cache/demo/1-sidecar.json [--keep-network]
 //   node test/dist/src/pods-cli.js render 1-sidecar     # the prepared YAML, not played
+//   kubectl kustomize DIR | node test/dist/src/pods-cli.js validate   # offline schema check
 
 import { readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { down, play, prepare, render, type Played } from './pods.js'
+import { validateManifests } from './schema.js'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -37,8 +39,13 @@ try {
   } else if (command === 'render' && example !== undefined) {
     const prepared = await prepare(await render(example, 'podman'), { suffix: values.suffix, publish: false })
     process.stdout.write(prepared.yaml)
+  } else if (command === 'validate') {
+    const { objects, problems } = validateManifests(readFileSync(0, 'utf8'))
+    for (const p of problems) process.stderr.write(`invalid: ${p}\n`)
+    process.stdout.write(`${objects.length - problems.length} of ${objects.length} objects valid against the Kubernetes API schemas\n`)
+    if (problems.length > 0 || objects.length === 0) process.exitCode = 1
   } else {
-    process.stderr.write('usage: pods-cli play EXAMPLE [--network N] [--suffix S] [--state FILE] | down --state FILE [--keep-network] | render EXAMPLE\n')
+    process.stderr.write('usage: pods-cli play EXAMPLE [--network N] [--suffix S] [--state FILE] | down --state FILE [--keep-network] | render EXAMPLE | validate (YAML on stdin)\n')
     process.exitCode = 2
   }
 } catch (err) {
