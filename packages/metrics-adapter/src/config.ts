@@ -49,7 +49,7 @@ export const table: ConfigTable = {
     { group: 'StatsD', name: 'statsd.listen-unixgram', type: 'string', default: '', placeholder: 'PATH', help: 'Unix datagram socket path for StatsD lines; empty: off.' },
     { group: 'StatsD', name: 'statsd.unixsocket-mode', type: 'string', default: '755', placeholder: 'MODE', help: 'Permission mode (octal) of the unix datagram socket.' },
     { group: 'StatsD', name: 'statsd.mapping-config', type: 'string', default: '', placeholder: 'FILE', help: 'statsd_exporter mapping YAML; reloaded on SIGHUP and /-/reload.' },
-    { group: 'StatsD', name: 'statsd.read-buffer', type: 'int', default: 0, min: 0, help: 'UDP socket receive buffer size in bytes; 0: the system default.' },
+    { group: 'StatsD', name: 'statsd.read-buffer', type: 'int', default: 4194304, min: 0, help: 'UDP socket receive buffer size in bytes (the kernel caps it at net.core.rmem_max); 0: the system default. statsd_exporter defaults to 0; a larger buffer rides out bursts while the process is descheduled.' },
     { group: 'StatsD', name: 'statsd.cache-size', type: 'int', default: 1000, min: 1, help: 'Number of name mappings kept in the mapping cache.' },
     { group: 'StatsD', name: 'statsd.cache-type', type: 'enum', choices: ['lru', 'random'], default: 'lru', help: 'Accepted for statsd_exporter compatibility; the cache is cleared when full either way.' },
     { group: 'StatsD', name: 'statsd.event-queue-size', type: 'int', default: 10000, min: 1, help: 'Accepted for statsd_exporter compatibility; lines are applied as they arrive (no queue).' },
