@@ -5,39 +5,25 @@
 //
 //   pnpm build && node bench/redis-ambassador/run.mjs [--rounds 3] [--n1 50000] [--n16 400000]
 
-import { spawn, execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
-import { tmpdir, cpus, loadavg } from 'node:os'
+import { execFile } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { writeSection } from '../write-section.mjs'
+import { args, freePort, median, opt, scratch, sleep } from './procs.mjs'
 
 const run = promisify(execFile)
-const args = process.argv.slice(2)
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? def : Number(args[i + 1])
-}
 const ROUNDS = opt('rounds', 3)
 const N1 = opt('n1', 50000)
 const N16 = opt('n16', 400000)
 const command = `node bench/redis-ambassador/run.mjs${args.length > 0 ? ' ' + args.join(' ') : ''}`
 
-const dir = mkdtempSync(join(tmpdir(), 'ra-bench-'))
-const procs = []
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const { dir, launch, cleanup } = scratch('ra-bench-')
 
-async function freePort () {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) })
-  })
-}
 
 async function waitPing (port) {
   for (let i = 0; i < 200; i++) {
@@ -50,18 +36,7 @@ async function waitPing (port) {
   throw new Error(`nothing answers PING on ${port}`)
 }
 
-function launch (cmd, argv) {
-  const p = spawn(cmd, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
-  procs.push(p)
-  return p
-}
 
-function cleanup () {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL')
-  rmSync(dir, { recursive: true, force: true })
-}
-process.on('exit', cleanup)
-process.on('SIGINT', () => { cleanup(); process.exit(130) })
 
 async function bench (port, pipeline, n) {
   const { stdout } = await run('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-c', '50', '-n', String(n), '-r', '100000', '-P', String(pipeline), '--csv'], { maxBuffer: 1 << 20 })
@@ -73,11 +48,6 @@ async function bench (port, pipeline, n) {
   return out
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 
 async function main () {
   const primary = await freePort()

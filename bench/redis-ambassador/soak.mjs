@@ -13,49 +13,21 @@
 // the samples is at most 10% + 1 MiB above the floor of the first third. Heap used is a GC
 // sawtooth, so its slope is reported but not judged.
 
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
-import { tmpdir, cpus, loadavg } from 'node:os'
-import { join } from 'node:path'
+import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { writeSection } from '../write-section.mjs'
+import { args, freePort, median, opt, scratch, sleep } from './procs.mjs'
 
-const args = process.argv.slice(2)
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? def : Number(args[i + 1])
-}
 const SECONDS = opt('seconds', 600)
 const EVERY = opt('every', 10)
 const command = `node bench/redis-ambassador/soak.mjs${args.length > 0 ? ' ' + args.join(' ') : ''}`
 const MiB = 1024 * 1024
 
-const dir = mkdtempSync(join(tmpdir(), 'ra-soak-'))
-const procs = []
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const { dir, launch } = scratch('ra-soak-')
 
-async function freePort () {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) })
-  })
-}
 
-function launch (cmd, argv) {
-  const p = spawn(cmd, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
-  procs.push(p)
-  return p
-}
 
-function cleanup () {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL')
-  rmSync(dir, { recursive: true, force: true })
-}
-process.on('exit', cleanup)
-process.on('SIGINT', () => { cleanup(); process.exit(130) })
 
 async function waitUp (port) {
   for (let i = 0; i < 200; i++) {
@@ -94,11 +66,6 @@ function slope (xs, ys) {
   return den === 0 ? 0 : num / den
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 
 // ---- servers and the ambassador (the CLI binary, as in a pod)
 const [primary, replica, amb, http] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
