@@ -102,6 +102,8 @@ export class Auth {
     })
 
     if (c.cookieFile) configs.push(['http.cookieFile', COOKIE_FILE])
+    // Before the operator's own configs, which win when they set it too.
+    configs.push(['checkout.workers', String(c.checkoutWorkers)], ['checkout.thresholdForParallelism', '2000'])
     for (const [k, v] of c.gitConfigPairs) configs.push([k, v])
     env.GIT_CONFIG_COUNT = String(configs.length)
     configs.forEach(([k, v], i) => { env[`GIT_CONFIG_KEY_${i}`] = k; env[`GIT_CONFIG_VALUE_${i}`] = v })

@@ -75,6 +75,7 @@ export interface GitSyncConfig {
   triggerSecretFile: string
   triggerMinInterval: number
   readyMaxAge: number
+  checkoutWorkers: number
   verifySignatures: string
   gpgKeyring: string
   sshAllowedSigners: string
@@ -182,6 +183,7 @@ export const table: ConfigTable = {
     { group: X, name: 'trigger-secret-file', type: 'string', default: '', help: 'The shared secret for the trigger endpoint (HMAC key / token); required with --trigger-path.', placeholder: 'FILE' },
     { group: X, name: 'trigger-min-interval', type: 'duration', default: 0, min: 0, help: 'At most one triggered sync per this interval; pushes in between are coalesced.' },
     { group: X, name: 'ready-max-age', type: 'duration', default: 0, min: 0, help: '/readyz and / go unready when the last successful sync is older than this; 0: never.' },
+    { group: X, name: 'checkout-workers', type: 'int', default: 4, min: 0, max: 64, help: 'Processes git uses to write a new worktree of 2000 files or more (git\'s checkout.workers; 0: one per CPU, 1: serial). Writing files is mostly waiting on the disk, so a few more than the CPUs is faster; below 2000 files starting them costs more than it saves. --git-config checkout.workers:N or checkout.thresholdForParallelism:N overrides it.' },
     { group: X, name: 'verify-signatures', type: 'enum', choices: ['', 'commit', 'tag'], default: '', help: 'Publish only commits (or tags) whose signature verifies against --gpg-keyring or --ssh-allowed-signers.' },
     { group: X, name: 'gpg-keyring', type: 'string', default: '', help: 'A GnuPG home directory (or exported public keys file) holding the trusted signing keys.', placeholder: 'PATH' },
     { group: X, name: 'ssh-allowed-signers', type: 'string', default: '', help: 'An ssh allowed-signers file for SSH-signed commits/tags.', placeholder: 'FILE' },
@@ -311,6 +313,14 @@ export function validateConfig (config: Readonly<GitSyncConfig>, parsed?: Parsed
   if (c.root.trim() === '') throw new ConfigError('--root must be specified', '--root')
   if (c.period < 10) throw new ConfigError('--period must be at least 10ms', '--period')
   if (c.syncTimeout < 10) throw new ConfigError('--sync-timeout must be at least 10ms', '--sync-timeout')
+  if (c.exechookCommand !== '') {
+    if (c.exechookTimeout < 1000) throw new ConfigError('--exechook-timeout must be at least 1s', '--exechook-timeout')
+    if (c.exechookBackoff < 1000) throw new ConfigError('--exechook-backoff must be at least 1s', '--exechook-backoff')
+  }
+  if (c.webhookUrl !== '') {
+    if (c.webhookTimeout < 1000) throw new ConfigError('--webhook-timeout must be at least 1s', '--webhook-timeout')
+    if (c.webhookBackoff < 1000) throw new ConfigError('--webhook-backoff must be at least 1s', '--webhook-backoff')
+  }
   if (c.link === '') c.link = defaultLinkName(c.repo)
   if (c.link === '' || c.link === '.' || c.link === '..') throw new ConfigError(`--link: invalid link name ${JSON.stringify(c.link)}`, '--link')
 

@@ -179,6 +179,10 @@ export class RepoSync {
     else if (existsSync(join(this.root, '.git', 'shallow'))) args.push('--unshallow')
     if (c.filter !== '') args.push(`--filter=${c.filter}`)
     await this.git.run(args, { cwd: this.root, signal })
+    // A branch or HEAD always names a commit (git refuses anything else there), so FETCH_HEAD's
+    // own line gives the SHA without a process; a tag or a SHA ref may name a tag object.
+    const fetched = await fetchedCommit(join(this.root, '.git', 'FETCH_HEAD'))
+    if (fetched !== undefined) return [fetched, fetched]
     const [obj, sha] = (await this.git.run(['rev-parse', 'FETCH_HEAD', 'FETCH_HEAD^{commit}'], { cwd: this.root, signal })).trim().split('\n')
     if (obj === undefined || sha === undefined || !SHA_RE.test(sha)) throw new PodPatternsError('BAD_FETCH_HEAD', `unexpected FETCH_HEAD: ${String(obj)} ${String(sha)}`)
     return [sha, obj]
@@ -234,9 +238,13 @@ export class RepoSync {
     }
     // No `worktree prune` first: --force reuses the metadata of a registered-but-missing path.
     await mkdir(wtDir, { recursive: true })
-    await this.git.run(['worktree', 'add', '--force', '--detach', '--no-checkout', wt, sha], { cwd: this.root, signal })
+    const sparse = c.sparseCheckoutFile !== ''
+    // Without a sparse checkout, `worktree add` checks the files out itself: one process, not two.
+    // A sparse one must be configured between the add and the checkout.
+    // Not -q: the "HEAD is now at" line spares the 50 ms simple-git waits on a silent command.
+    await this.git.run(['worktree', 'add', '--force', '--detach', ...(sparse ? ['--no-checkout'] : []), wt, sha], { cwd: this.root, signal })
     const gitdir = await this.worktreeGitdir(wt)
-    if (c.sparseCheckoutFile !== '') {
+    if (sparse) {
       const patterns = await readFile(c.sparseCheckoutFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new PodPatternsError('SPARSE_FILE', `can't read --sparse-checkout-file ${c.sparseCheckoutFile}: ${err.code ?? err.message}`)
       })
@@ -244,9 +252,8 @@ export class RepoSync {
       await writeFile(join(gitdir, 'info', 'sparse-checkout'), patterns)
       await this.git.run(['config', 'extensions.worktreeConfig', 'true'], { cwd: this.root, signal })
       await this.git.run(['config', '--worktree', 'core.sparseCheckout', 'true'], { cwd: wt, signal })
+      await this.git.run(['reset', '--hard', sha], { cwd: wt, signal })
     }
-    // Not -q: its "HEAD is now at" line spares the 50 ms simple-git waits on a silent command.
-    await this.git.run(['reset', '--hard', sha], { cwd: wt, signal })
     if (c.submodules !== 'off' && existsSync(join(wt, '.gitmodules'))) {
       const args = ['submodule', 'update', '--init']
       if (c.submodules === 'recursive') args.push('--recursive')
@@ -369,6 +376,20 @@ export class RepoSync {
     }
     if (removed) await this.git.run(['worktree', 'prune'], { cwd: this.root, signal })
   }
+}
+
+/**
+ * The commit FETCH_HEAD names when its first line is a branch or the remote's HEAD (both always
+ * commits); undefined when git must peel it (a tag, a SHA that may name a tag object).
+ */
+export async function fetchedCommit (fetchHead: string): Promise<string | undefined> {
+  let text: string
+  try { text = await readFile(fetchHead, 'utf8') } catch { return undefined }
+  const line = text.slice(0, text.indexOf('\n') === -1 ? undefined : text.indexOf('\n'))
+  const [sha, mark, desc] = line.split('\t')
+  if (sha === undefined || !SHA_RE.test(sha) || mark !== '' || desc === undefined) return undefined
+  // "branch 'main' of URL" for a branch; just the URL for HEAD. Everything else quotes a name.
+  return desc.startsWith("branch '") || !desc.includes("'") ? sha : undefined
 }
 
 /** A value in git-config syntax: quoted, with backslash, quote and control characters escaped. */

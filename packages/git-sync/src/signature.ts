@@ -40,7 +40,10 @@ export class SignatureVerifier {
   }
 
   async close (): Promise<void> {
-    if (this.ownHome && this.gnupgHome !== undefined) await rm(this.gnupgHome, { recursive: true, force: true })
+    if (!this.ownHome || this.gnupgHome === undefined) return
+    // gpg may have started an agent for the private home; it would outlive the home otherwise.
+    await run('gpgconf', ['--homedir', this.gnupgHome, '--kill', 'all']).catch(() => undefined)
+    await rm(this.gnupgHome, { recursive: true, force: true })
   }
 
   /** Throws SIGNATURE_INVALID unless the fetched commit/tag verifies. */

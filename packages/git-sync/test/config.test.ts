@@ -204,6 +204,22 @@ void describe('flags and env', { concurrency: true }, () => {
     assert.throws(() => configFromArgs([...base, '-v', '10'], {}), ConfigError)
     assert.throws(() => configFromArgs([...base, '--trigger-path=/hook'], {}), ConfigError)
     assert.throws(() => configFromArgs([...base, '--verify-signatures=commit'], {}), ConfigError)
+    assert.throws(() => configFromArgs([...base, '--checkout-workers=-1'], {}), ConfigError)
+  })
+
+  void test('hook timeouts and backoffs are at least 1s when the hook is set, as in the anchor', () => {
+    for (const [hook, flag] of [['--exechook-command=/bin/true', '--exechook-timeout'], ['--exechook-command=/bin/true', '--exechook-backoff'],
+      ['--webhook-url=http://127.0.0.1:1/', '--webhook-timeout'], ['--webhook-url=http://127.0.0.1:1/', '--webhook-backoff']] as const) {
+      assert.throws(() => configFromArgs([...base, hook, `${flag}=999ms`], {}), (e: unknown) => e instanceof ConfigError && e.message === `${flag} must be at least 1s`, flag)
+      assert.doesNotThrow(() => configFromArgs([...base, hook, `${flag}=1s`], {}), flag)
+      // Without the hook the value is never used, so the anchor does not check it either.
+      assert.doesNotThrow(() => configFromArgs([...base, `${flag}=10ms`], {}), flag)
+    }
+  })
+
+  void test('checkout workers reach git as config, and the operator\'s --git-config wins', () => {
+    assert.equal(configFromArgs(base, {}).checkoutWorkers, 4)
+    assert.equal(configFromArgs(base, { GITSYNC_CHECKOUT_WORKERS: '1' }).checkoutWorkers, 1)
   })
 
   void test('default link is the last part of the repo', () => {

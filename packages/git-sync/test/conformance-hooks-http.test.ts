@@ -45,7 +45,7 @@ void describe('conformance: exechook', { concurrency: 2 }, () => {
   void conformance('exechook_fail_retry', async () => {
     const c = newCase('exechook_fail_retry')
     const h = hookScript(c.dir, true)
-    const p = startSync(c.args('--period=100ms', `--exechook-command=${h.path}`, '--exechook-backoff=300ms'))
+    const p = startSync(c.args('--period=100ms', `--exechook-command=${h.path}`, '--exechook-backoff=1s'))
     await waitFor(() => lines(h.runlog) >= 3, 60_000, () => p.output)
   })
 
@@ -107,7 +107,7 @@ void describe('conformance: webhook', { concurrency: 2 }, () => {
     const c = newCase('webhook_fail_retry')
     let status = 500
     const srv = await recordingServer(() => ({ status }))
-    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-backoff=300ms'))
+    const p = startSync(c.args('--period=100ms', `--webhook-url=${srv.url}`, '--webhook-timeout=20s', '--webhook-backoff=1s'))
     await waitFor(() => srv.hits.length >= 2, 60_000, () => p.output)
     status = 200
     const n = srv.hits.length

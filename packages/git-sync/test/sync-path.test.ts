@@ -1,12 +1,15 @@
 // The git commands one sync spawns: a first sync runs only what publishing needs, and the
 // cleanup steps (prune, reflog expiry, gc) run only once a worktree was removed, as the anchor's.
+// A branch's SHA comes from FETCH_HEAD and `worktree add` checks out: two processes fewer than
+// the anchor's fetch, rev-parse, worktree add --no-checkout, reset.
 
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { cleanupAll, fileIn, git, runSync, script } from './helpers/fixture.js'
+import { cleanupAll, fileIn, git, runSync, script, tempDir } from './helpers/fixture.js'
 import { newCase } from './helpers/case.js'
+import { fetchedCommit } from '../src/repo-sync.js'
 
 after(cleanupAll)
 
@@ -23,13 +26,13 @@ function loggingGit (dir: string): { wrapper: string, commands: () => string[], 
 }
 
 void describe('sync path', () => {
-  void test('a first sync spawns init, fetch, rev-parse, worktree add and reset only; an update adds prune, reflog expiry and gc', { timeout: 240_000 }, async () => {
+  void test('a first sync spawns init, fetch and worktree add only; an update adds prune, reflog expiry and gc', { timeout: 240_000 }, async () => {
     const c = newCase('sync_path_commands')
     const g = loggingGit(c.dir)
     const first = await runSync(c.args('--one-time', `--git=${g.wrapper}`))
     assert.equal(first.exitCode, 0, first.output)
     assert.equal(fileIn(c.link), 'sync_path_commands')
-    assert.deepEqual(g.commands(), ['init', 'fetch', 'rev-parse', 'worktree', 'reset'])
+    assert.deepEqual(g.commands(), ['init', 'fetch', 'worktree'])
     // The remote is recorded in the fresh root's config without a `git config` process.
     assert.equal(git(c.root, ['config', '--get', 'remote.origin.url']).trim(), c.repo.url)
 
@@ -40,9 +43,63 @@ void describe('sync path', () => {
     assert.equal(fileIn(c.link), 'second')
     const cmds = g.commands().filter((l) => !l.startsWith('config '))
     // Start-up checks of an existing root, then the sync, then the cleanup of the old worktree.
-    assert.deepEqual(cmds.slice(-7), ['fetch', 'rev-parse', 'worktree', 'reset', 'worktree', 'reflog', 'gc'])
+    assert.deepEqual(cmds.slice(-5), ['fetch', 'worktree', 'worktree', 'reflog', 'gc'])
     const configs = g.commands().filter((l) => l.startsWith('config '))
     assert.deepEqual(configs, ['config --get'], 'the recorded remote is read, and unchanged, so not rewritten')
+  })
+
+  void test('an annotated tag is peeled by git (rev-parse), and a sparse checkout still configures before it checks out', { timeout: 240_000 }, async () => {
+    const c = newCase('sync_path_tag')
+    const sha = c.repo.head()
+    c.repo.git('tag', '-a', '-m', 'release', 'v1')
+    const g = loggingGit(c.dir)
+    const p = await runSync(c.args('--one-time', '--ref=v1', `--git=${g.wrapper}`))
+    assert.equal(p.exitCode, 0, p.output)
+    assert.deepEqual(g.commands(), ['init', 'fetch', 'rev-parse', 'worktree'])
+    assert.equal(git(c.root, ['-C', 'link', 'rev-parse', 'HEAD']).trim(), sha)
+
+    const s = newCase('sync_path_sparse')
+    s.repo.commit('kept', 'keep/a')
+    s.repo.commit('dropped', 'drop/b')
+    const sparse = join(s.dir, 'sparse')
+    writeFileSync(sparse, '/keep/\n')
+    const gs = loggingGit(s.dir)
+    const q = await runSync(s.args('--one-time', `--sparse-checkout-file=${sparse}`, `--git=${gs.wrapper}`))
+    assert.equal(q.exitCode, 0, q.output)
+    assert.deepEqual(gs.commands().filter((l) => !l.startsWith('config ')), ['init', 'fetch', 'worktree', 'config', 'config', 'reset'])
+    assert.equal(fileIn(s.link, 'keep/a'), 'kept')
+    assert.throws(() => readFileSync(join(s.link, 'drop/b')), /ENOENT/)
+  })
+
+  void test('FETCH_HEAD names the commit for a branch or HEAD, and leaves tags and SHAs to git', () => {
+    const dir = tempDir('gs-fetch-head-')
+    const src = join(dir, 'src')
+    git(dir, ['init', '-q', '-b', 'main', src])
+    writeFileSync(join(src, 'f'), 'x\n')
+    git(src, ['add', 'f'])
+    git(src, ['commit', '-qm', 'one'])
+    git(src, ['tag', '-a', '-m', 'annotated', 'va'])
+    git(src, ['tag', 'vl'])
+    git(src, ['update-ref', 'refs/remotes/o/main', 'HEAD'])
+    const head = git(src, ['rev-parse', 'HEAD']).trim()
+    const dst = join(dir, 'dst')
+    git(dir, ['init', '-q', dst])
+    const fetchHead = join(dst, '.git', 'FETCH_HEAD')
+    const after = async (ref: string): Promise<string | undefined> => { git(dst, ['fetch', '-q', src, ref]); return await fetchedCommit(fetchHead) }
+    return (async () => {
+      assert.equal(await after('main'), head)
+      assert.equal(await after('refs/heads/main'), head)
+      assert.equal(await after('HEAD'), head)
+      assert.equal(await after('va'), undefined, 'annotated tag: git must peel it')
+      assert.equal(await after('vl'), undefined, 'a tag ref is always left to git')
+      assert.equal(await after('refs/remotes/o/main'), undefined, 'only branches and HEAD are trusted')
+      assert.equal(await after(head), undefined, 'a SHA may name a tag object')
+      assert.equal(await fetchedCommit(join(dir, 'missing')), undefined)
+      writeFileSync(fetchHead, 'not a sha\t\tbranch \'main\' of x\n')
+      assert.equal(await fetchedCommit(fetchHead), undefined)
+      writeFileSync(fetchHead, `${head}\tnot-for-merge\tbranch 'main' of x\n`)
+      assert.equal(await fetchedCommit(fetchHead), undefined)
+    })()
   })
 
   void test('a repo switch on the same root rewrites the recorded remote', { timeout: 240_000 }, async () => {

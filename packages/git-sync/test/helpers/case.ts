@@ -34,6 +34,6 @@ export function newCase (name: string): Case {
 }
 
 /** One conformance case: a node:test named exactly like the anchor's e2e case (or our own). */
-export function conformance (name: string, fn: () => Promise<void>): void {
-  void test(name, { timeout: 240_000 }, fn)
+export function conformance (name: string, fn: () => Promise<void>, timeout = 240_000): void {
+  void test(name, { timeout }, fn)
 }
