@@ -51,7 +51,10 @@ const e2eFiles = unit ? [] : findTests(join(root, 'test', 'dist'))
 // git-sync's conformance suites drive the CLI as a child process against real git servers; what
 // they check is the CLI, so they run once, under the last Node asked for (the image's runtime,
 // Node 24), and the library-level package tests run under every Node.
-const cliOnce = (f) => /[\\/]packages[\\/]git-sync[\\/]dist[\\/]test[\\/](conformance-[^\\/]+|beyond)\.test\.js$/.test(f) && !f.endsWith('conformance-map.test.js')
+const cliOnce = (f) => /[\\/]packages[\\/]git-sync[\\/]dist[\\/]test[\\/](conformance-[^\\/]+|beyond[^\\/]*)\.test\.js$/.test(f) && !f.endsWith('conformance-map.test.js')
+// A `.solo.test.js` file asks for the machine to itself (a throughput floor, not a timing test
+// of our code against itself): it runs after the others, one file at a time.
+const solo = (f) => f.endsWith('.solo.test.js')
 const allFiles = select([...unitFiles, ...e2eFiles])
 if (allFiles.length === 0) {
   console.error('run-tests: no test files found; run `pnpm build` first')
@@ -79,9 +82,17 @@ for (const [n, node] of nodes.entries()) {
     continue
   }
   console.log(`\n=== node ${version}: ${files.length} test files ===`)
-  const nodeArgs = ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000']
+  for (const [group, concurrency] of [[files.filter((f) => !solo(f)), 2], [files.filter(solo), 1]]) {
+    if (group.length === 0) continue
+    if (concurrency === 1) console.log(`\n=== node ${version}: ${group.length} file(s) run alone ===`)
+    await runGroup(node, group, concurrency)
+  }
+}
+
+async function runGroup (node, group, concurrency) {
+  const nodeArgs = ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, '--test-timeout=300000']
   if (process.env.TEST_NAME_PATTERN) nodeArgs.push(`--test-name-pattern=${process.env.TEST_NAME_PATTERN}`)
-  nodeArgs.push(...files.map((f) => relative(root, f)))
+  nodeArgs.push(...group.map((f) => relative(root, f)))
   const counts = await new Promise((resolve) => {
     const child = spawn(node, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, POD_PATTERNS_NODE: node } })
     const found = {}

@@ -82,4 +82,29 @@ describe('2-ambassador: the app reaches Redis through the ambassador', { skip },
       assert.equal(v, 'yes')
     })
   })
+
+  it('the old primary comes back as a replica of the new one and serves reads again', async (t) => {
+    if (!needsRealServices(t, ctx)) return
+    const played = ctx.played!
+    const app = `http://127.0.0.1:${hostPort(played, 'shop', 8080)}`
+    const metrics = `http://127.0.0.1:${hostPort(played, 'shop', 9121)}/metrics`
+    await withLogs(played, async () => {
+      await podman(['pod', 'start', played.pods['redis-0']!.name])
+      // Its start script asks the other Sentinels for the primary, so it starts as a replica.
+      const info = await waitFor('redis-0 replicating from the new primary', async () => {
+        const out = await exec(played, 'redis-0', 'redis', ['redis-cli', 'info', 'replication']).catch(() => '')
+        return /role:slave/.test(out) && /master_link_status:up/.test(out) ? out : undefined
+      }, 90_000, 1000)
+      t.diagnostic(info.split('\n').filter((l) => l.startsWith('master_host')).join(' '))
+      assert.equal(await exec(played, 'redis-0', 'redis', ['redis-cli', 'get', 'after-failover']), 'yes\n', 'the write made during the outage reached it')
+      await waitFor('the ambassador reads from redis-0 again', async () => {
+        const m = await httpGet(metrics)
+        return /^redis_ambassador_upstream_healthy\{[^}]*node="redis-0:6379"[^}]*role="replica"[^}]*\} 1$/m.test(m.body) ? true : undefined
+      }, 90_000, 1000)
+      const before = await commandCalls(played, 'redis-0', 'get')
+      for (let i = 0; i < 20; i++) assert.equal((await httpGet(`${app}/kv/after-failover`)).status, 200)
+      const gets = await commandCalls(played, 'redis-0', 'get') - before
+      assert.ok(gets >= 5, `reads served by the returned redis-0: ${gets} of 20`)
+    })
+  })
 })
