@@ -76,6 +76,7 @@ export interface GitSyncConfig {
   triggerMinInterval: number
   readyMaxAge: number
   checkoutWorkers: number
+  reuseUnchangedFiles: boolean
   verifySignatures: string
   gpgKeyring: string
   sshAllowedSigners: string
@@ -184,6 +185,7 @@ export const table: ConfigTable = {
     { group: X, name: 'trigger-min-interval', type: 'duration', default: 0, min: 0, help: 'At most one triggered sync per this interval; pushes in between are coalesced.' },
     { group: X, name: 'ready-max-age', type: 'duration', default: 0, min: 0, help: '/readyz and / go unready when the last successful sync is older than this; 0: never.' },
     { group: X, name: 'checkout-workers', type: 'int', default: 4, min: 0, max: 64, help: 'Processes git uses to write a new worktree of 2000 files or more (git\'s checkout.workers; 0: one per CPU, 1: serial). Writing files is mostly waiting on the disk, so a few more than the CPUs is faster; below 2000 files starting them costs more than it saves. --git-config checkout.workers:N or checkout.thresholdForParallelism:N overrides it.' },
+    { group: X, name: 'reuse-unchanged-files', type: 'bool', default: true, help: 'Build a new worktree from the published one: unchanged files are hard links to it, git writes only what changed. The published tree is never modified; files edited in place by a consumer are rewritten. --reuse-unchanged-files=false checks out every file, as the anchor does.' },
     { group: X, name: 'verify-signatures', type: 'enum', choices: ['', 'commit', 'tag'], default: '', help: 'Publish only commits (or tags) whose signature verifies against --gpg-keyring or --ssh-allowed-signers.' },
     { group: X, name: 'gpg-keyring', type: 'string', default: '', help: 'A GnuPG home directory (or exported public keys file) holding the trusted signing keys.', placeholder: 'PATH' },
     { group: X, name: 'ssh-allowed-signers', type: 'string', default: '', help: 'An ssh allowed-signers file for SSH-signed commits/tags.', placeholder: 'FILE' },

@@ -61,7 +61,7 @@ class Metrics {
   readonly registry = createRegistry()
   readonly duration = new Summary({ name: 'git_sync_duration_seconds', help: 'Summary of git-sync durations', labelNames: ['status'], registers: [this.registry] })
   readonly count = new Counter({ name: 'git_sync_count_total', help: 'How many git syncs completed, partitioned by state (success, error, noop)', labelNames: ['status'], registers: [this.registry] })
-  readonly fetches = new Counter({ name: 'git_fetch_count_total', help: 'How many git fetches were run', registers: [this.registry] })
+  readonly fetches = new Counter({ name: 'git_fetch_count_total', help: 'How many git fetches brought a commit to publish', registers: [this.registry] })
   readonly askpass = new Counter({ name: 'git_sync_askpass_calls', help: 'How many git askpass calls completed, partitioned by state (success, error)', labelNames: ['status'], registers: [this.registry] })
   readonly hooks = new Counter({ name: 'git_sync_hook_run_count_total', help: 'How many hook runs completed, partitioned by name and state (success, error)', labelNames: ['name', 'status'], registers: [this.registry] })
   readonly lastSuccess = new Gauge({ name: 'git_sync_last_success_timestamp_seconds', help: 'Unix time of the last successful sync', registers: [this.registry] })

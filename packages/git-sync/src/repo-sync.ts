@@ -2,8 +2,8 @@
 // root/.worktrees/<sha>, and --link a relative symlink swapped atomically onto the new one.
 
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { appendFile, chmod, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
+import { existsSync, linkSync, mkdirSync } from 'node:fs'
+import { appendFile, chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { Logger } from '@pod-patterns/runtime'
 import { PodPatternsError } from '@pod-patterns/runtime'
@@ -216,19 +216,21 @@ export class RepoSync {
       if (existsSync(join(this.root, '.git', 'shallow.lock'))) this.rootChecked = false
       throw err
     }
-    hooks.onFetch?.()
     if (sha === current && await this.worktreeIsSane(sha, signal)) {
       if (this.cleanupOwed) await this.cleanup(sha, signal)
       return { hash: sha, changed: false, fetched: true }
     }
+    // Counted like the anchor's git_fetch_count_total: it asks `git ls-remote` first and fetches
+    // only when there is something new to publish, so a fetch that changed nothing is not counted.
+    hooks.onFetch?.()
     if (hooks.verify !== undefined) await hooks.verify(sha, obj, signal)
-    await this.addWorktree(sha, signal)
+    await this.addWorktree(sha, signal, current)
     await this.swapLink(sha, current)
     await this.cleanup(sha, signal, hooks.deferCleanup)
     return { hash: sha, changed: true, fetched: true }
   }
 
-  private async addWorktree (sha: string, signal: AbortSignal): Promise<void> {
+  private async addWorktree (sha: string, signal: AbortSignal, previous?: string): Promise<void> {
     const c = this.config
     const wt = this.worktreePath(sha)
     const wtDir = join(this.root, WORKTREES_DIR)
@@ -238,6 +240,7 @@ export class RepoSync {
     }
     // No `worktree prune` first: --force reuses the metadata of a registered-but-missing path.
     await mkdir(wtDir, { recursive: true })
+    if (previous !== undefined && await this.addWorktreeFrom(previous, sha, signal)) return
     const sparse = c.sparseCheckoutFile !== ''
     // Without a sparse checkout, `worktree add` checks the files out itself: one process, not two.
     // A sparse one must be configured between the add and the checkout.
@@ -263,6 +266,61 @@ export class RepoSync {
     // A relative .git pointer keeps the volume usable when it is mounted at another path.
     await writeFile(join(wt, '.git'), `gitdir: ${relative(wt, gitdir)}\n`)
     if (c.groupWrite) await makeGroupWritable(wt)
+  }
+
+  /**
+   * Builds the worktree for sha from the published one: its tracked files are hard-linked, then
+   * git checks out the difference. git replaces a file by unlinking it and writing a new one, so
+   * the published tree never changes under its readers, and an update writes only what changed.
+   * Returns false (and leaves nothing behind) when this does not apply or fails: the caller then
+   * checks out the whole tree.
+   */
+  private async addWorktreeFrom (previous: string, sha: string, signal: AbortSignal): Promise<boolean> {
+    const c = this.config
+    if (!c.reuseUnchangedFiles || c.sparseCheckoutFile !== '' || previous === sha) return false
+    const old = this.worktreePath(previous)
+    if (!await this.worktreeIsSane(previous, signal)) return false
+    // Submodules are separate repositories inside the tree: those get the whole checkout.
+    if (existsSync(join(old, '.gitmodules'))) return false
+    const wt = this.worktreePath(sha)
+    try {
+      // Both at once: the listing reads the published tree, the add only creates the new one.
+      const [listed] = await Promise.all([
+        this.git.run(['ls-files', '-z', '--stage'], { cwd: old, signal }),
+        this.git.run(['worktree', 'add', '--force', '--detach', '--no-checkout', wt, previous], { cwd: this.root, signal })
+      ])
+      const files: string[] = []
+      for (const entry of listed.split('\0')) {
+        if (entry === '') continue
+        // "<mode> <object> <stage>\t<path>": a gitlink (160000) or an unmerged entry means git's own way.
+        const tab = entry.indexOf('\t')
+        if (entry.startsWith('160000 ') || entry[tab - 1] !== '0') return false
+        files.push(entry.slice(tab + 1))
+      }
+      const gitdir = await this.worktreeGitdir(wt)
+      const dirs = new Set<string>()
+      for (const f of files) { const d = dirname(f); if (d !== '.') dirs.add(d) }
+      // Synchronous calls in slices: a thousand link() calls cost ~20 ms this way and several
+      // times that through promises; between slices the event loop (probes, metrics) runs.
+      for (const d of [...dirs].sort()) mkdirSync(join(wt, d), { recursive: true })
+      for (let i = 0; i < files.length; i += 500) {
+        signal.throwIfAborted()
+        for (const f of files.slice(i, i + 500)) linkSync(join(old, f), join(wt, f))
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      await copyFile(join(await this.worktreeGitdir(old), 'index'), join(gitdir, 'index'))
+      // A hard link changes the file's ctime, not its content: git must not take that for an
+      // edit. --force rewrites anything that was edited in place, so the tree is the commit's.
+      await this.git.run(['-c', 'core.trustctime=false', 'checkout', '--force', '--detach', sha], { cwd: wt, signal })
+      await writeFile(join(wt, '.git'), `gitdir: ${relative(wt, gitdir)}\n`)
+      if (c.groupWrite) await makeGroupWritable(wt)
+      return true
+    } catch (err) {
+      if (signal.aborted) throw err
+      this.logger.info({ err, worktree: wt, from: previous }, 'could not build the worktree from the published one; checking out the whole tree')
+      await rm(wt, { recursive: true, force: true })
+      return false
+    }
   }
 
   private async worktreeGitdir (wt: string): Promise<string> {

@@ -43,12 +43,18 @@ void describe('conformance: refs', { concurrency: 2 }, () => {
     const port = await p.httpPort()
     await waitForContent(c.link, 'sync_default_ref 1', p)
     await waitMetric(port, GOOD, 1)
+    await sleep(300) // a few idle polls: fetches that bring nothing are not counted, as in the anchor
+    assert.equal(await metric(port, FETCH), 1)
     c.repo.commit('sync_default_ref 2')
     await waitForContent(c.link, 'sync_default_ref 2', p)
     await waitMetric(port, GOOD, 2)
+    await sleep(300) // a few idle polls: fetches that bring nothing are not counted, as in the anchor
+    assert.equal(await metric(port, FETCH), 2)
     c.repo.resetBack()
     await waitForContent(c.link, 'sync_default_ref 1', p)
     await waitMetric(port, GOOD, 3)
+    await sleep(300) // a few idle polls: fetches that bring nothing are not counted, as in the anchor
+    assert.equal(await metric(port, FETCH), 3)
   })
 
   void conformance('sync_head', async () => { await moveForwardBack('sync_head', ['--ref=HEAD']) })

@@ -4,7 +4,7 @@
 // the anchor's fetch, rev-parse, worktree add --no-checkout, reset.
 
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { cleanupAll, fileIn, git, runSync, script, tempDir } from './helpers/fixture.js'
@@ -17,7 +17,16 @@ after(cleanupAll)
 function loggingGit (dir: string): { wrapper: string, commands: () => string[], reset: () => void } {
   const log = join(dir, 'git-commands.log')
   writeFileSync(log, '')
-  const wrapper = script(dir, 'git-logging.sh', `echo "$1" >> ${log}\n[ "$1" = config ] && echo "config $2" >> ${log}\nexec git "$@"`)
+  // The subcommand, past any leading `-c key=value` pairs.
+  const wrapper = script(dir, 'git-logging.sh', [
+    'sub=""; arg=""; skip=0',
+    'for a in "$@"; do',
+    '  if [ $skip = 1 ]; then skip=0; elif [ -z "$sub" ] && [ "$a" = -c ]; then skip=1; elif [ -z "$sub" ]; then sub=$a; else arg=$a; break; fi',
+    'done',
+    `echo "$sub" >> ${log}`,
+    `[ "$sub" = config ] && echo "config $arg" >> ${log}`,
+    'exec git "$@"'
+  ].join('\n'))
   return {
     wrapper,
     commands: () => readFileSync(log, 'utf8').split('\n').filter((l) => l !== ''),
@@ -42,8 +51,11 @@ void describe('sync path', () => {
     assert.equal(second.exitCode, 0, second.output)
     assert.equal(fileIn(c.link), 'second')
     const cmds = g.commands().filter((l) => !l.startsWith('config '))
-    // Start-up checks of an existing root, then the sync, then the cleanup of the old worktree.
-    assert.deepEqual(cmds.slice(-5), ['fetch', 'worktree', 'worktree', 'reflog', 'gc'])
+    // Start-up checks of an existing root, then the sync (the published tree's file list and the
+    // new worktree's creation run side by side, so either may log first; then the checkout of
+    // what changed), then the cleanup of the old worktree.
+    const tail = cmds.slice(-7)
+    assert.deepEqual([tail[0], ...[tail[1], tail[2]].sort(), ...tail.slice(3)], ['fetch', 'ls-files', 'worktree', 'checkout', 'worktree', 'reflog', 'gc'])
     const configs = g.commands().filter((l) => l.startsWith('config '))
     assert.deepEqual(configs, ['config --get'], 'the recorded remote is read, and unchanged, so not rewritten')
   })
@@ -69,6 +81,46 @@ void describe('sync path', () => {
     assert.deepEqual(gs.commands().filter((l) => !l.startsWith('config ')), ['init', 'fetch', 'worktree', 'config', 'config', 'reset'])
     assert.equal(fileIn(s.link, 'keep/a'), 'kept')
     assert.throws(() => readFileSync(join(s.link, 'drop/b')), /ENOENT/)
+  })
+
+  void test('an update hard-links unchanged files from the published tree and writes only what changed', { timeout: 240_000 }, async () => {
+    const c = newCase('sync_path_reuse')
+    c.repo.commit('stays', 'dir/same')
+    c.repo.commit('before', 'changes')
+    const keep = ['--stale-worktree-timeout=1h', '--git-gc=off']
+    assert.equal((await runSync(c.args('--one-time', ...keep))).exitCode, 0)
+    const first = realpathSync(c.link)
+    // A consumer's stray file and an in-place edit in the published tree must not carry over.
+    writeFileSync(join(first, 'untracked'), 'made by a hook\n')
+    c.repo.commit('after', 'changes')
+    const p = await runSync(c.args('--one-time', ...keep))
+    assert.equal(p.exitCode, 0, p.output)
+    const second = realpathSync(c.link)
+    assert.notEqual(second, first)
+    assert.equal(statSync(join(second, 'dir/same')).ino, statSync(join(first, 'dir/same')).ino, 'unchanged file is a hard link')
+    assert.notEqual(statSync(join(second, 'changes')).ino, statSync(join(first, 'changes')).ino, 'changed file is a new file')
+    assert.equal(fileIn(second, 'changes'), 'after')
+    assert.equal(fileIn(first, 'changes'), 'before', 'the published tree never changes under its readers')
+    assert.equal(existsSync(join(second, 'untracked')), false, 'only tracked files are carried over')
+    assert.equal(git(second, ['status', '--porcelain']).trim(), '', 'the new worktree is a clean checkout')
+
+    // Edited in place (the inode both trees share): the next tree gets the commit's content back.
+    appendFileSync(join(second, 'dir/same'), 'edited in place\n')
+    c.repo.commit('third', 'changes')
+    const q = await runSync(c.args('--one-time', ...keep))
+    assert.equal(q.exitCode, 0, q.output)
+    const third = realpathSync(c.link)
+    assert.equal(fileIn(third, 'dir/same'), 'stays')
+    assert.equal(fileIn(third, 'changes'), 'third')
+    assert.equal(git(third, ['status', '--porcelain']).trim(), '')
+
+    // Turned off: every file is written anew, as the anchor does.
+    c.repo.commit('fourth', 'changes')
+    const r = await runSync(c.args('--one-time', '--reuse-unchanged-files=false', ...keep))
+    assert.equal(r.exitCode, 0, r.output)
+    const fourth = realpathSync(c.link)
+    assert.notEqual(statSync(join(fourth, 'dir/same')).ino, statSync(join(third, 'dir/same')).ino)
+    assert.equal(fileIn(fourth, 'changes'), 'fourth')
   })
 
   void test('FETCH_HEAD names the commit for a branch or HEAD, and leaves tags and SHAs to git', () => {
