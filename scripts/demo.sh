@@ -142,7 +142,20 @@ show_failover() {
     warn "no write through the app within 60 s of the promotion"
   fi
   podman pod start "$(node -e 'process.stdout.write(require(process.argv[1]).pods["redis-" + process.argv[2]].name)' "$STATE/2-ambassador.json" "$primary")" 2>&1 >/dev/null | grep -v 'systemd\|level=warning' >&2 || true
-  note "  redis-$primary started again; Sentinel makes it a replica of the new primary"
+  t0=$SECONDS
+  # Its start script asks the other Sentinels for the primary, so it comes back as a replica.
+  rejoined() { podman exec "$(redis_ctr "$primary")" redis-cli info replication | tr -d '\r' | grep -q '^master_link_status:up'; }
+  if ! wait_for 90 rejoined; then warn "redis-$primary did not come back as a replica within 90 s"; return 0; fi
+  note "  redis-$primary started again and replicates from $new ($((SECONDS - t0)) s)"
+  local amb name before after
+  amb=$(port 2-ambassador shop 9121)
+  name=$(node -e 'process.stdout.write(require(process.argv[1]).pods["redis-" + process.argv[2]].name)' "$STATE/2-ambassador.json" "$primary")
+  readable() { curl -fsS -m 3 "http://127.0.0.1:$amb/metrics" | grep -qF "redis_ambassador_upstream_healthy{node=\"$name:6379\",role=\"replica\"} 1"; }
+  if ! wait_for 60 readable; then warn "the ambassador does not read from redis-$primary yet"; return 0; fi
+  before=$(podman exec "$(redis_ctr "$primary")" redis-cli info commandstats | tr -d '\r' | sed -n 's/^cmdstat_get:calls=\([0-9]*\).*/\1/p')
+  for _ in $(seq 1 20); do curl -fsS -m 3 "http://127.0.0.1:$app/kv/after-failover" >/dev/null || true; done
+  after=$(podman exec "$(redis_ctr "$primary")" redis-cli info commandstats | tr -d '\r' | sed -n 's/^cmdstat_get:calls=\([0-9]*\).*/\1/p')
+  note "  the ambassador reads from it again: $(( ${after:-0} - ${before:-0} )) of 20 reads served by redis-$primary"
 }
 
 show_adapter() {

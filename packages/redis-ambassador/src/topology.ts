@@ -152,6 +152,9 @@ export class Topology extends EventEmitter {
       let n = this.nodes.get(id)
       if (n === undefined) {
         n = new UpstreamNode(a.host, a.port, this.opts.upstream)
+        // Unproven until its first health check: a replica that just (re)joined may still be
+        // loading or syncing, and /metrics must not call it healthy before reads may go there.
+        n.healthy = false
         this.nodes.set(id, n)
         const h: NodeHealth = { client: new Redis(this.redisOptions(a.host, a.port, false)), role: '', loading: false, linkUp: false, offset: 0, checkedAt: 0, error: undefined, connError: undefined }
         this.health.set(n, h)

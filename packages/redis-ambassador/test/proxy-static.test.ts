@@ -10,7 +10,7 @@ import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { createClient, RESP_TYPES } from 'redis'
-import { RedisTopology, commandCalls, sleep, waitFor } from './helpers/redis-servers.js'
+import { RedisTopology, commandCalls, freePort, sleep, waitFor } from './helpers/redis-servers.js'
 import { start } from './helpers/ambassador.js'
 import type { Ambassador } from '../src/index.js'
 
@@ -343,5 +343,27 @@ void describe('static topology: primary + 2 replicas', () => {
     assert.match(m, /redis_ambassador_upstream_healthy\{node="[^"]+",role="replica"\} 1/)
     assert.match(m, /redis_ambassador_replica_lag_bytes\{node="[^"]+"\} \d+/)
     assert.match(m, /redis_ambassador_errors_total\{kind="protocol"\} [1-9]/)
+  })
+
+  void test('a server that joins the topology is unhealthy, and unread, until a health check passes', async () => {
+    const t = amb.server.topology
+    const primary = { host: '127.0.0.1', port: topo.primary.port }
+    const keep = topo.replicas.map((r) => ({ host: '127.0.0.1', port: r.port }))
+    const ghost = { host: '127.0.0.1', port: await freePort() } // nothing listens there
+    const id = `127.0.0.1:${ghost.port}`
+    const base = `http://127.0.0.1:${amb.server.httpPort}`
+    try {
+      t.apply(primary, [...keep, ghost]) // as a Sentinel refresh naming a new replica does
+      assert.equal(t.snapshot().find((n) => n.id === id)?.healthy, false)
+      assert.ok((await (await fetch(`${base}/metrics`)).text()).includes(`redis_ambassador_upstream_healthy{node="${id}",role="replica"} 0`))
+      await t.checkAll()
+      assert.equal(t.snapshot().find((n) => n.id === id)?.healthy, false)
+      assert.equal(t.readable.some((r) => r.id === id), false)
+      assert.equal(t.readable.length, 2, 'the proven replicas still serve reads')
+    } finally {
+      t.apply(primary, keep)
+      await t.checkAll()
+    }
+    assert.equal(t.readable.length, 2)
   })
 })
