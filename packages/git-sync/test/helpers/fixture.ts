@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileS
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Readable } from 'node:stream'
 
 export const BIN = fileURLToPath(new URL('../../src/main.js', import.meta.url))
 export const NODE = process.env.POD_PATTERNS_NODE ?? process.execPath
@@ -100,8 +101,21 @@ export class GitSyncProcess {
     this.child.on('exit', () => children.delete(this.child))
     this.child.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString() })
     this.child.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
+    // 'exit' can come before the last output is read from the pipes: wait for both streams to
+    // end too (at most 2 s, in case a grandchild still holds a pipe), so `output` is complete.
+    const ended = (s: Readable | null): Promise<void> => new Promise((resolve) => {
+      if (s === null || s.readableEnded) { resolve(); return }
+      s.once('end', resolve)
+      s.once('close', resolve)
+    })
+    const drained = Promise.all([ended(this.child.stdout), ended(this.child.stderr)])
     this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, sig) => { this.exitCode = code ?? (sig !== null ? 128 : 1); resolve(this.exitCode) })
+      this.child.on('exit', (code, sig) => {
+        this.exitCode = code ?? (sig !== null ? 128 : 1)
+        const code2 = this.exitCode
+        const cap = setTimeout(() => { resolve(code2) }, 2000)
+        void drained.then(() => { clearTimeout(cap); resolve(code2) })
+      })
     })
     onCleanup(async () => { await this.kill() })
   }
