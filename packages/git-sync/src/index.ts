@@ -307,21 +307,31 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
     return 1
   })
 
+  // `done` settles as soon as the loop ends; a stop() in progress still has the server, hooks
+  // and the signature home to close, and `finished` waits for that (the CLI exits on it).
+  let stopClosed: () => void = () => {}
+  const closedByStop = new Promise<void>((resolve) => { stopClosed = resolve })
   const stop = async (): Promise<void> => {
     stopped = true
-    if (triggerTimer !== undefined) clearTimeout(triggerTimer)
-    wakeSleep?.()
-    current?.abort(new Error('shutting down'))
-    await done
-    await Promise.all(hooks.map(async (h) => { await h.stop() }))
-    if (config.syncSignal !== '') process.off(config.syncSignal, signalHandler)
-    await ops?.stop()
-    await verifier?.close()
+    try {
+      if (triggerTimer !== undefined) clearTimeout(triggerTimer)
+      wakeSleep?.()
+      current?.abort(new Error('shutting down'))
+      await done
+      await Promise.all(hooks.map(async (h) => { await h.stop() }))
+      if (config.syncSignal !== '') process.off(config.syncSignal, signalHandler)
+      await ops?.stop()
+      await verifier?.close()
+    } finally {
+      stopClosed()
+    }
   }
 
   // Close the server and hooks when the loop ends by itself too.
   const finished = done.then(async (code) => {
-    if (!stopped) {
+    if (stopped) {
+      await closedByStop
+    } else {
       stopped = true
       await Promise.all(hooks.map(async (h) => { await h.stop() }))
       if (config.syncSignal !== '') process.off(config.syncSignal, signalHandler)

@@ -2,7 +2,7 @@
 // SSH signature that git verifies against the trusted keyring / allowed-signers file.
 
 import { existsSync, statSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFile } from 'node:child_process'
@@ -33,10 +33,14 @@ export class SignatureVerifier {
     this.gnupgHome = await mkdtemp(join(tmpdir(), 'git-sync-gpg-'))
     this.ownHome = true
     try {
-      await run('gpg', ['--batch', '--quiet', '--import', this.keyring], { env: { ...process.env, GNUPGHOME: this.gnupgHome } })
+      await run('gpg', ['--batch', '--quiet', '--no-autostart', '--import', this.keyring], { env: { ...process.env, GNUPGHOME: this.gnupgHome } })
     } catch (err) {
       throw new PodPatternsError('GPG_KEYRING', `can't import --gpg-keyring ${this.keyring}: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`)
     }
+    // Checking a signature needs only public keys: no gpg-agent. Without this, each gpg that git
+    // starts may spawn an agent, and one started by a verification cut short at shutdown
+    // outlives the process.
+    await writeFile(join(this.gnupgHome, 'gpg.conf'), 'no-autostart\n')
   }
 
   async close (): Promise<void> {
