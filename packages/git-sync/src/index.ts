@@ -307,37 +307,31 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
     return 1
   })
 
-  // `done` settles as soon as the loop ends; a stop() in progress still has the server, hooks
-  // and the signature home to close, and `finished` waits for that (the CLI exits on it).
-  let stopClosed: () => void = () => {}
-  const closedByStop = new Promise<void>((resolve) => { stopClosed = resolve })
-  const stop = async (): Promise<void> => {
-    stopped = true
-    try {
-      if (triggerTimer !== undefined) clearTimeout(triggerTimer)
-      wakeSleep?.()
-      current?.abort(new Error('shutting down'))
-      await done
+  // Closes the hooks, the server and the signature home, once, whoever ends the loop. `done`
+  // settles as soon as the loop ends; `finished` (what the CLI exits on) waits for this too.
+  let closing: Promise<void> | undefined
+  const closeParts = async (): Promise<void> => {
+    closing ??= (async () => {
       await Promise.all(hooks.map(async (h) => { await h.stop() }))
       if (config.syncSignal !== '') process.off(config.syncSignal, signalHandler)
       await ops?.stop()
       await verifier?.close()
-    } finally {
-      stopClosed()
-    }
+    })()
+    await closing
+  }
+  const stop = async (): Promise<void> => {
+    stopped = true
+    if (triggerTimer !== undefined) clearTimeout(triggerTimer)
+    wakeSleep?.()
+    current?.abort(new Error('shutting down'))
+    await done
+    await closeParts()
   }
 
   // Close the server and hooks when the loop ends by itself too.
   const finished = done.then(async (code) => {
-    if (stopped) {
-      await closedByStop
-    } else {
-      stopped = true
-      await Promise.all(hooks.map(async (h) => { await h.stop() }))
-      if (config.syncSignal !== '') process.off(config.syncSignal, signalHandler)
-      await ops?.stop()
-      await verifier?.close()
-    }
+    stopped = true
+    await closeParts()
     return code
   })
 

@@ -443,8 +443,7 @@ export class RepoSync {
 export async function fetchedCommit (fetchHead: string): Promise<string | undefined> {
   let text: string
   try { text = await readFile(fetchHead, 'utf8') } catch { return undefined }
-  const line = text.slice(0, text.indexOf('\n') === -1 ? undefined : text.indexOf('\n'))
-  const [sha, mark, desc] = line.split('\t')
+  const [sha, mark, desc] = (text.split('\n', 1)[0] ?? '').split('\t')
   if (sha === undefined || !SHA_RE.test(sha) || mark !== '' || desc === undefined) return undefined
   // "branch 'main' of URL" for a branch; just the URL for HEAD. Everything else quotes a name.
   return desc.startsWith("branch '") || !desc.includes("'") ? sha : undefined
