@@ -11,7 +11,7 @@
 
 import { spawn } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -21,7 +21,7 @@ let unit = false
 const only = []
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--unit') unit = true
-  else if (args[i] === '--node') nodes.push(args[++i])
+  else if (args[i] === '--node') { const p = args[++i]; nodes.push(p.includes('/') ? resolve(p) : p) } // tests spawn it from other directories
   else if (args[i] === '--only') only.push(args[++i])
   else {
     console.error(`run-tests: unknown argument ${args[i]}`)

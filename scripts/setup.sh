@@ -72,7 +72,7 @@ if [ -x .cache/node24/bin/node ]; then
     || echo "warning: native addons for Node 24 not built; the JMX test will try again" >&2
 fi
 log "building"
-node_modules/.bin/tsc -b
+node_modules/.bin/tsc -b && node packages/git-sync/scripts/bundle.mjs
 # Podman engine settings this kind of host needs (only written when absent or ours).
 if [ "$(id -u)" = 0 ] && command -v podman >/dev/null 2>&1; then bash scripts/podman-setup.sh; fi
 

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto'
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe } from 'node:test'
-import { cleanupAll, exists, fileIn, git, metric, readIf, runSync, script, sleep, startSync, tempDir, waitFor, waitForContent, waitMetric } from './helpers/fixture.js'
+import { BIN, cleanupAll, exists, fileIn, git, metric, readIf, runSync, script, sleep, startSync, tempDir, waitFor, waitForContent, waitMetric } from './helpers/fixture.js'
 import { conformance, newCase } from './helpers/case.js'
 import { GitHttpServer } from './helpers/git-http-server.js'
 import { SourceRepo } from './helpers/fixture.js'
@@ -197,7 +197,7 @@ void describe('health, signatures, secrets', { concurrency: 2 }, () => {
       assert.ok(!output.includes(secret), `${secret} in logs`)
       assert.ok(!files.includes(secret), `${secret} in an error file`)
       // git-sync's own argv holds what the user put there (a URL with a password); git's must not.
-      assert.ok(!seen.some((cmd) => !cmd.includes('dist/src/main.js') && cmd.includes(secret)), `${secret} on a command line`)
+      assert.ok(!seen.some((cmd) => !cmd.includes(BIN) && cmd.includes(secret)), `${secret} on a command line`)
       assert.ok(!(readIf(join(root, '.git/config')) ?? '').includes(secret), `${secret} in the root's git config`)
     }
     assert.ok(seen.some((cmd) => cmd.includes('fetch')), 'the sampler saw git fetch running')

@@ -1,13 +1,19 @@
 // The small HTTP server every service runs for operators: /healthz, /readyz, /metrics, and
 // whatever routes the service adds (git-sync's `/`, the adapter's `/probe`, …).
 
-import http from 'node:http'
-import https from 'node:https'
+import type http from 'node:http'
+import type https from 'node:https'
 import { unlink } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { Logger } from 'pino'
 import { parseAddress, type Address } from './address.js'
+
+// Taken from the built-in loader, not by an ESM import: the ESM view of node:http reads every
+// export, and one of them (the WebSocket classes) loads undici — about 30 ms of start-up that
+// a one-time sync pays for an HTTP server it may never start.
+const { createServer: createHttpServer } = process.getBuiltinModule('node:http')
+const { createServer: createHttpsServer } = process.getBuiltinModule('node:https')
 
 export type ReadyState = boolean | { ready: boolean, reason?: string }
 
@@ -73,7 +79,7 @@ export class OpsServer {
         res.end('internal error\n')
       })
     }
-    this.server = options.tls === undefined ? http.createServer(onRequest) : https.createServer(options.tls, onRequest)
+    this.server = options.tls === undefined ? createHttpServer(onRequest) : createHttpsServer(options.tls, onRequest)
     this.server.keepAliveTimeout = 5000
   }
 
