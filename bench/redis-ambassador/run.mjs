@@ -4,9 +4,12 @@
 // 1 write : 10 reads mix showing where reads landed. Writes its section of docs/benchmarks.md.
 //
 //   pnpm build && node bench/redis-ambassador/run.mjs [--rounds 3] [--n1 50000] [--n16 400000]
+//
+// The ambassador runs on the image's Node (24, from .cache/node24 as scripts/setup.sh installs
+// it; POD_PATTERNS_NODE overrides; without either, the Node running this script).
 
-import { execFile } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { execFile, execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +26,15 @@ const N16 = opt('n16', 400000)
 const command = `node bench/redis-ambassador/run.mjs${args.length > 0 ? ' ' + args.join(' ') : ''}`
 
 const { dir, launch, cleanup } = scratch('ra-bench-')
+const NODE24 = fileURLToPath(new URL('../../.cache/node24/bin/node', import.meta.url))
+const NODE = process.env.POD_PATTERNS_NODE ?? (existsSync(NODE24) ? NODE24 : process.execPath)
+const NODE_VERSION = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()
+/** CPU time (user + system, ms) a process has used so far, from /proc. */
+function cpuMs (pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11]) + Number(f[12])) * 10 // utime + stime in clock ticks (USER_HZ = 100)
+}
 
 
 async function waitPing (port) {
@@ -61,10 +73,10 @@ async function main () {
   await waitPing(primary)
   await waitPing(replica)
   const main = fileURLToPath(new URL('../../packages/redis-ambassador/dist/src/main.js', import.meta.url))
-  launch(process.execPath, [main, '--listen', `127.0.0.1:${amb}`, '--primary', `127.0.0.1:${primary}`, '--replicas', `127.0.0.1:${replica}`, '--log-level', 'warn'])
+  const ambProc = launch(NODE, [main, '--listen', `127.0.0.1:${amb}`, '--primary', `127.0.0.1:${primary}`, '--replicas', `127.0.0.1:${replica}`, '--log-level', 'warn'])
   const conf = join(dir, 'nutcracker.yml')
   writeFileSync(conf, `pool:\n  listen: 127.0.0.1:${twem}\n  hash: fnv1a_64\n  distribution: ketama\n  redis: true\n  auto_eject_hosts: false\n  servers:\n    - 127.0.0.1:${primary}:1\n`)
-  launch('nutcracker', ['-c', conf, '-s', String(twemStats), '-o', join(dir, 'nutcracker.log')])
+  const twemProc = launch('nutcracker', ['-c', conf, '-s', String(twemStats), '-o', join(dir, 'nutcracker.log')])
   await waitPing(amb)
   await sleep(1500) // the ambassador's first replica health check
   // nutcracker answers no PING before it connects upstream; a GET proves the path.
@@ -76,12 +88,20 @@ async function main () {
 
   const targets = [['direct', primary], ['ambassador', amb], ['nutcracker', twem]]
   const results = {} // key `${target} P${p} ${test}` -> [{rps,p50}]
+  // One untimed run each first: a sidecar runs for days, and its first requests pay for the
+  // JIT compiling its data path (about 50% more CPU per request in the first 40,000 here).
+  for (const [, port] of targets) await bench(port, 1, N1)
+  const cpu = {} // key `${proxy} P${p}` -> [µs of the proxy's CPU per request]
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [p, n] of [[1, N1], [16, N16]]) {
       // Rotate the order each round so no target always runs first or last.
       const order = targets.map((_, i) => targets[(i + round) % targets.length])
       for (const [name, port] of order) {
+        const proxy = name === 'ambassador' ? ambProc.pid : name === 'nutcracker' ? twemProc.pid : undefined
+        const c0 = proxy === undefined ? 0 : cpuMs(proxy)
         const r = await bench(port, p, n)
+        // The proxy's own CPU per request (SET and GET runs together: 2n requests), in µs.
+        if (proxy !== undefined) (cpu[`${name} P${p}`] ??= []).push((cpuMs(proxy) - c0) * 1000 / (2 * n))
         for (const [test, v] of Object.entries(r)) {
           const key = `${name} P${p} ${test}`
           ;(results[key] ??= []).push(v)
@@ -134,18 +154,22 @@ async function main () {
   const mix = { pSet: await calls(pc, 'set'), pGet: await calls(pc, 'get'), rGet: await calls(rc, 'get') }
   for (const c of [pc, rc, ...clients]) c.disconnect()
 
+  const cpuMed = (name, p) => median(cpu[`${name} P${p}`] ?? [NaN]).toFixed(1)
   const md = [
     '## redis-ambassador',
     '',
     `Command: \`${command}\` (after \`pnpm build\`). ${ROUNDS} interleaved rounds (order rotated each round), medians shown.`,
     `Each target gets \`redis-benchmark -t set,get -c 50 -r 100000 -P <1|16> --csv\` with -n ${N1} at -P 1 and -n ${N16} at -P 16.`,
-    'direct = the primary itself; ambassador = primary + one replica behind redis-ambassador (GETs go to the replica);',
+    `direct = the primary itself; ambassador = primary + one replica behind redis-ambassador (GETs go to the replica; Node ${NODE_VERSION}, the image's runtime);`,
     'nutcracker = Debian twemproxy in front of the primary. Everything co-located on one machine, so the proxies',
     `compete with redis-benchmark and Redis for ${cpus().length} cores; other work on the machine adds noise (load average at the end: ${loadavg()[0].toFixed(1)}).`,
     '',
     '| test | depth | direct ops/s | ambassador ops/s | nutcracker ops/s | ambassador / direct | ambassador / nutcracker | p50 ms direct / amb / twem | added p50 ms |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
+    '',
+    `Each proxy's own CPU (user + system, from /proc) per request, median of the rounds: at -P 1 ambassador ${cpuMed('ambassador', 1)} µs, nutcracker ${cpuMed('nutcracker', 1)} µs;`,
+    `at -P 16 ambassador ${cpuMed('ambassador', 16)} µs, nutcracker ${cpuMed('nutcracker', 16)} µs. Most of it is the kernel's: a read and a write per request on loopback TCP (the ambassador batches each turn's upstream writes into one).`,
     '',
     `1 write : 10 reads mix through the ambassador (8 ioredis clients, pipelines of 11, ${OPS} commands, ${Math.round(OPS / secs)} ops/s):`,
     `SET on the primary ${mix.pSet}; GET on the primary ${mix.pGet}; GET on the replica ${mix.rGet}`,
