@@ -18,6 +18,9 @@ APT_PACKAGES=(
   default-jdk-headless
   podman buildah runc uidmap slirp4netns fuse-overlayfs debootstrap containernetworking-plugins
   netavark aardvark-dns
+  # A pod's infra container runs catatonit (podman builds its pause image from it); podman only
+  # recommends the package, so --no-install-recommends leaves `podman kube play` without it.
+  catatonit
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
