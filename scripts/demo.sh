@@ -124,14 +124,15 @@ sentinel_master() { podman exec "$(ctr 2-ambassador redis-$1 sentinel)" redis-cl
 # show_failover APP_PORT: stops the primary's pod, waits for Sentinel to promote a replica, writes
 # and reads through the same app, then starts the old primary again (it rejoins as a replica)
 show_failover() {
-  local app=$1 primary='' watcher='' n old new t0
+  local app=$1 primary='' watcher='' n old new t0 pod
   for n in 0 1 2; do
     if [ "$(podman exec "$(redis_ctr $n)" redis-cli role 2>/dev/null | head -1)" = master ]; then primary=$n; else watcher=${watcher:-$n}; fi
   done
   [ -n "$primary" ] && [ -n "$watcher" ] || { warn "no primary with a replica to fail over to"; return 0; }
   old=$(sentinel_master "$watcher")
+  pod=$(node -e 'process.stdout.write(require(process.argv[1]).pods["redis-" + process.argv[2]].name)' "$STATE/2-ambassador.json" "$primary")
   note "failover: stopping the primary's pod redis-$primary ($old)"
-  podman pod stop -t 1 "$(node -e 'process.stdout.write(require(process.argv[1]).pods["redis-" + process.argv[2]].name)' "$STATE/2-ambassador.json" "$primary")" 2>&1 >/dev/null | grep -v 'systemd\|level=warning' >&2 || true
+  podman pod stop -t 1 "$pod" 2>&1 >/dev/null | grep -v 'systemd\|level=warning' >&2 || true
   t0=$SECONDS
   promoted() { new=$(sentinel_master "$watcher"); [ -n "$new" ] && [ "$new" != "$old" ]; }
   if ! wait_for 90 promoted; then warn "Sentinel promoted no replica within 90 s"; return 0; fi
@@ -141,16 +142,15 @@ show_failover() {
   else
     warn "no write through the app within 60 s of the promotion"
   fi
-  podman pod start "$(node -e 'process.stdout.write(require(process.argv[1]).pods["redis-" + process.argv[2]].name)' "$STATE/2-ambassador.json" "$primary")" 2>&1 >/dev/null | grep -v 'systemd\|level=warning' >&2 || true
+  podman pod start "$pod" 2>&1 >/dev/null | grep -v 'systemd\|level=warning' >&2 || true
   t0=$SECONDS
   # Its start script asks the other Sentinels for the primary, so it comes back as a replica.
   rejoined() { podman exec "$(redis_ctr "$primary")" redis-cli info replication | tr -d '\r' | grep -q '^master_link_status:up'; }
   if ! wait_for 90 rejoined; then warn "redis-$primary did not come back as a replica within 90 s"; return 0; fi
   note "  redis-$primary started again and replicates from $new ($((SECONDS - t0)) s)"
-  local amb name before after
+  local amb before after
   amb=$(port 2-ambassador shop 9121)
-  name=$(node -e 'process.stdout.write(require(process.argv[1]).pods["redis-" + process.argv[2]].name)' "$STATE/2-ambassador.json" "$primary")
-  readable() { curl -fsS -m 3 "http://127.0.0.1:$amb/metrics" | grep -qF "redis_ambassador_upstream_healthy{node=\"$name:6379\",role=\"replica\"} 1"; }
+  readable() { curl -fsS -m 3 "http://127.0.0.1:$amb/metrics" | grep -qF "redis_ambassador_upstream_healthy{node=\"$pod:6379\",role=\"replica\"} 1"; }
   if ! wait_for 60 readable; then warn "the ambassador does not read from redis-$primary yet"; return 0; fi
   before=$(podman exec "$(redis_ctr "$primary")" redis-cli info commandstats | tr -d '\r' | sed -n 's/^cmdstat_get:calls=\([0-9]*\).*/\1/p')
   for _ in $(seq 1 20); do curl -fsS -m 3 "http://127.0.0.1:$app/kv/after-failover" >/dev/null || true; done
