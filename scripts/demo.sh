@@ -129,6 +129,15 @@ show_failover() {
     if [ "$(podman exec "$(redis_ctr $n)" redis-cli role 2>/dev/null | head -1)" = master ]; then primary=$n; else watcher=${watcher:-$n}; fi
   done
   [ -n "$primary" ] && [ -n "$watcher" ] || { warn "no primary with a replica to fail over to"; return 0; }
+  # Only a Sentinel that knows both replicas can promote one: wait until all three do.
+  settled() {
+    local s view
+    for s in 0 1 2; do
+      view=$(podman exec "$(ctr 2-ambassador "redis-$s" sentinel)" redis-cli -p 26379 sentinel master mymaster 2>/dev/null | tr '\n' ' ')
+      [[ $view == *"num-slaves 2 "* && $view == *"num-other-sentinels 2 "* ]] || return 1
+    done
+  }
+  if ! wait_for 90 settled; then warn "the Sentinels do not all know both replicas and each other after 90 s"; return 0; fi
   old=$(sentinel_master "$watcher")
   pod=$(node -e 'process.stdout.write(require(process.argv[1]).pods["redis-" + process.argv[2]].name)' "$STATE/2-ambassador.json" "$primary")
   note "failover: stopping the primary's pod redis-$primary ($old)"

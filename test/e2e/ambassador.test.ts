@@ -23,12 +23,18 @@ describe('2-ambassador: the app reaches Redis through the ambassador', { skip },
         return /connected_slaves:2/.test(out) ? out : undefined
       }, 60_000)
       assert.match(replicas, /role:master/)
-      const sentinels = await waitFor('sentinels see each other', async () => {
-        const out = await exec(played, 'redis-1', 'sentinel', ['redis-cli', '-p', '26379', 'sentinel', 'master', 'mymaster'])
-        const m = /num-other-sentinels\s+(\d+)/.exec(out.replace(/\n/g, ' '))
-        return m && Number(m[1]) >= 2 ? out : undefined
-      }, 60_000)
-      assert.ok(sentinels)
+      // Settled only when every Sentinel knows the other two and both replicas: one that joined
+      // late and has not yet read the primary's replica list cannot pick a replica to promote
+      // (Sentinel aborts with -failover-abort-no-good-slave), and the failover case would race it.
+      for (const pod of ['redis-0', 'redis-1', 'redis-2']) {
+        const view = await waitFor(`${pod}'s Sentinel knows 2 other Sentinels and 2 replicas`, async () => {
+          const out = (await exec(played, pod, 'sentinel', ['redis-cli', '-p', '26379', 'sentinel', 'master', 'mymaster'])).replace(/\n/g, ' ')
+          const others = /num-other-sentinels\s+(\d+)/.exec(out)
+          const slaves = /num-slaves\s+(\d+)/.exec(out)
+          return others !== null && slaves !== null && Number(others[1]) >= 2 && Number(slaves[1]) >= 2 ? out : undefined
+        }, 90_000)
+        assert.match(view, /num-slaves\s+2/)
+      }
     })
   })
 
