@@ -18,6 +18,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeSection } from '../write-section.mjs'
+import { NODE, NODE_VERSION } from '../image-node.mjs'
 import { measureMemory, memoryMarkdown } from './memory.mjs'
 
 const args = process.argv.slice(2)
@@ -33,9 +34,6 @@ const MEMORY = !args.includes('--no-memory')
 const COMMAND = `pnpm build && node bench/git-sync/bench.mjs ${args.join(' ')}`.trim()
 const BIN = fileURLToPath(new URL('../../packages/git-sync/dist/src/launch.js', import.meta.url))
 if (!existsSync(BIN) || !existsSync(new URL('../../packages/git-sync/dist/cli/git-sync.mjs', import.meta.url))) { console.error('build first: pnpm build'); process.exit(1) }
-const NODE24 = fileURLToPath(new URL('../../.cache/node24/bin/node', import.meta.url))
-const NODE = process.env.POD_PATTERNS_NODE ?? (existsSync(NODE24) ? NODE24 : process.execPath)
-const NODE_VERSION = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()
 const work = mkdtempSync(join(tmpdir(), 'gs-bench-'))
 const children = new Set()
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); rmSync(work, { recursive: true, force: true }) })

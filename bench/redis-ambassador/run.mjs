@@ -8,8 +8,8 @@
 // The ambassador runs on the image's Node (24, from .cache/node24 as scripts/setup.sh installs
 // it; POD_PATTERNS_NODE overrides; without either, the Node running this script).
 
-import { execFile, execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +17,7 @@ import { promisify } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { writeSection } from '../write-section.mjs'
+import { NODE, NODE_VERSION } from '../image-node.mjs'
 import { args, freePort, median, opt, scratch, sleep } from './procs.mjs'
 
 const run = promisify(execFile)
@@ -26,9 +27,6 @@ const N16 = opt('n16', 400000)
 const command = `node bench/redis-ambassador/run.mjs${args.length > 0 ? ' ' + args.join(' ') : ''}`
 
 const { dir, launch, cleanup } = scratch('ra-bench-')
-const NODE24 = fileURLToPath(new URL('../../.cache/node24/bin/node', import.meta.url))
-const NODE = process.env.POD_PATTERNS_NODE ?? (existsSync(NODE24) ? NODE24 : process.execPath)
-const NODE_VERSION = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()
 /** CPU time (user + system, ms) a process has used so far, from /proc. */
 function cpuMs (pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

@@ -4,16 +4,18 @@
 import type http from 'node:http'
 import type https from 'node:https'
 import { unlink } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import type { Logger } from 'pino'
 import { parseAddress, type Address } from './address.js'
 
-// Taken from the built-in loader, not by an ESM import: the ESM view of node:http reads every
-// export, and one of them (the WebSocket classes) loads undici — about 30 ms of start-up that
-// a one-time sync pays for an HTTP server it may never start.
-const { createServer: createHttpServer } = process.getBuiltinModule('node:http')
-const { createServer: createHttpsServer } = process.getBuiltinModule('node:https')
+// Loaded with require, not by an ESM import: the ESM view of node:http reads every export, and
+// one of them (the WebSocket classes) loads undici — about 30 ms of start-up that a one-time
+// sync pays for an HTTP server it may never start.
+const require = createRequire(import.meta.url)
+const { createServer: createHttpServer } = require('node:http') as typeof http
+const { createServer: createHttpsServer } = require('node:https') as typeof https
 
 export type ReadyState = boolean | { ready: boolean, reason?: string }
 
