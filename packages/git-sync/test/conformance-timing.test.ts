@@ -62,7 +62,8 @@ void describe('conformance: timing', { concurrency: 2 }, () => {
   void conformance('init_max_failures_exceeded_exits', async () => {
     const c = newCase('init_max_failures')
     const started = Date.now()
-    const p = await runSync(c.args('--period=100ms', '--init-max-failures=3', '--ref=nope'))
+    // --max-failures=-1 would retry forever: before the first success, --init-max-failures rules.
+    const p = await runSync(c.args('--period=100ms', '--init-max-failures=3', '--max-failures=-1', '--ref=nope'))
     assert.equal(p.exitCode, 1)
     const failures = p.stdout.split('\n').filter((l) => l.includes('error syncing repo')).length
     assert.equal(failures, 3, p.output)
