@@ -1,7 +1,8 @@
 // Turns the auth flags into what git needs for one sync: an environment carrying credential
 // helpers, ssh options and passwords (never argv), plus the repo URL with any secret removed.
 
-import { createSign } from 'node:crypto'
+import type * as Crypto from 'node:crypto'
+import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { Logger } from '@pod-patterns/runtime'
@@ -43,6 +44,9 @@ function httpBase (url: string): string | undefined {
 
 function shellQuote (s: string): string { return `'${s.replace(/'/g, `'\\''`)}'` }
 
+// node:crypto is loaded on first use: only GitHub App users need it, and it costs start-up.
+const require = createRequire(import.meta.url)
+
 function base64url (b: Buffer | string): string {
   return Buffer.from(b).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
 }
@@ -51,7 +55,7 @@ function base64url (b: Buffer | string): string {
 export function githubAppJwt (issuer: string, privateKeyPem: string, nowSec = Math.floor(Date.now() / 1000)): string {
   const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))
   const payload = base64url(JSON.stringify({ iat: nowSec - 60, exp: nowSec + 540, iss: issuer }))
-  const signer = createSign('RSA-SHA256')
+  const signer = (require('node:crypto') as typeof Crypto).createSign('RSA-SHA256')
   signer.update(`${header}.${payload}`)
   return `${header}.${payload}.${base64url(signer.sign(privateKeyPem))}`
 }

@@ -3,7 +3,8 @@
 
 import { mkdir, rename, rm, utimes, writeFile, open } from 'node:fs/promises'
 import { dirname, join, basename } from 'node:path'
-import { Counter, Gauge, Summary } from 'prom-client'
+import { createRequire } from 'node:module'
+import type { Counter, Gauge, Summary } from 'prom-client'
 import {
   OpsServer, createLogger, createRegistry, formatDuration, levelFromVerbosity, parseConfig, redact,
   type Env, type Logger, type RunningService
@@ -57,19 +58,32 @@ export function configFromArgs (argv: readonly string[], env: Env = process.env)
   return validateConfig(parsed.config, parsed)
 }
 
+const require = createRequire(import.meta.url)
+
 class Metrics {
   readonly registry = createRegistry()
-  readonly duration = new Summary({ name: 'git_sync_duration_seconds', help: 'Summary of git-sync durations', labelNames: ['status'], registers: [this.registry] })
-  readonly count = new Counter({ name: 'git_sync_count_total', help: 'How many git syncs completed, partitioned by state (success, error, noop)', labelNames: ['status'], registers: [this.registry] })
-  readonly fetches = new Counter({ name: 'git_fetch_count_total', help: 'How many git fetches brought a commit to publish', registers: [this.registry] })
-  readonly askpass = new Counter({ name: 'git_sync_askpass_calls', help: 'How many git askpass calls completed, partitioned by state (success, error)', labelNames: ['status'], registers: [this.registry] })
-  readonly hooks = new Counter({ name: 'git_sync_hook_run_count_total', help: 'How many hook runs completed, partitioned by name and state (success, error)', labelNames: ['name', 'status'], registers: [this.registry] })
-  readonly lastSuccess = new Gauge({ name: 'git_sync_last_success_timestamp_seconds', help: 'Unix time of the last successful sync', registers: [this.registry] })
-  readonly hashInfo = new Gauge({ name: 'git_sync_current_hash_info', help: 'The published commit (value 1, hash label)', labelNames: ['hash'], registers: [this.registry] })
-  readonly signatureFailures = new Counter({ name: 'git_sync_signature_failures_total', help: 'Commits or tags refused because their signature did not verify', registers: [this.registry] })
-  readonly triggers = new Counter({ name: 'git_sync_trigger_requests_total', help: 'Push-trigger requests, partitioned by result', labelNames: ['result'], registers: [this.registry] })
+  readonly duration: Summary<'status'>
+  readonly count: Counter<'status'>
+  readonly fetches: Counter
+  readonly askpass: Counter<'status'>
+  readonly hooks: Counter<'name' | 'status'>
+  readonly lastSuccess: Gauge
+  readonly hashInfo: Gauge<'hash'>
+  readonly signatureFailures: Counter
+  readonly triggers: Counter<'result'>
 
   constructor () {
+    const { Counter, Gauge, Summary } = require('prom-client') as typeof import('prom-client')
+    const registers = [this.registry]
+    this.duration = new Summary({ name: 'git_sync_duration_seconds', help: 'Summary of git-sync durations', labelNames: ['status'], registers })
+    this.count = new Counter({ name: 'git_sync_count_total', help: 'How many git syncs completed, partitioned by state (success, error, noop)', labelNames: ['status'], registers })
+    this.fetches = new Counter({ name: 'git_fetch_count_total', help: 'How many git fetches brought a commit to publish', registers })
+    this.askpass = new Counter({ name: 'git_sync_askpass_calls', help: 'How many git askpass calls completed, partitioned by state (success, error)', labelNames: ['status'], registers })
+    this.hooks = new Counter({ name: 'git_sync_hook_run_count_total', help: 'How many hook runs completed, partitioned by name and state (success, error)', labelNames: ['name', 'status'], registers })
+    this.lastSuccess = new Gauge({ name: 'git_sync_last_success_timestamp_seconds', help: 'Unix time of the last successful sync', registers })
+    this.hashInfo = new Gauge({ name: 'git_sync_current_hash_info', help: 'The published commit (value 1, hash label)', labelNames: ['hash'], registers })
+    this.signatureFailures = new Counter({ name: 'git_sync_signature_failures_total', help: 'Commits or tags refused because their signature did not verify', registers })
+    this.triggers = new Counter({ name: 'git_sync_trigger_requests_total', help: 'Push-trigger requests, partitioned by result', labelNames: ['result'], registers })
     for (const s of ['success', 'error', 'noop']) this.count.inc({ status: s }, 0)
     this.fetches.inc(0)
   }
@@ -104,15 +118,18 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
     const file = options.passwdFile ?? DEFAULT_PASSWD_FILE
     if (await addPasswdEntry({ file })) logger.info({ file, uid: process.getuid?.() }, 'added a passwd entry for this UID (--add-user)')
   }
-  const metrics = new Metrics()
-  const auth = new Auth(config, logger, { askpass: (status) => metrics.askpass.inc({ status }) })
+  // Made on first use (prom-client takes about 10 ms to load). The HTTP server needs it at once;
+  // without one, the first sync makes it while its fetch runs (onFetchStart), off the critical path.
+  let made: Metrics | undefined
+  const metrics = (): Metrics => (made ??= new Metrics())
+  const auth = new Auth(config, logger, { askpass: (status) => metrics().askpass.inc({ status }) })
   const git = new GitRunner(config.git, gitEnv())
   const repo = new RepoSync(config, git, logger, auth.fetchUrl)
   await repo.resolvePaths()
   const verifier = config.verifySignatures === '' ? undefined : new SignatureVerifier(config.verifySignatures === 'tag' ? 'tag' : 'commit', config.gpgKeyring, config.sshAllowedSigners)
   await verifier?.init()
 
-  const hookCount = (name: HookName) => (status: 'success' | 'error') => metrics.hooks.inc({ name, status })
+  const hookCount = (name: HookName) => (status: 'success' | 'error') => metrics().hooks.inc({ name, status })
   const hooks: HookRunner[] = []
   if (config.exechookCommand !== '') hooks.push(new HookRunner(execHook(config.exechookCommand, config.exechookTimeout, logger), config.exechookBackoff, logger, hookCount('exechook')))
   if (config.webhookUrl !== '') hooks.push(new HookRunner(webHook(config.webhookUrl, config.webhookMethod, config.webhookSuccessStatus, config.webhookTimeout), config.webhookBackoff, logger, hookCount('webhook')))
@@ -153,7 +170,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
 
   let ops: OpsServer | undefined
   if (config.httpBind !== '') {
-    ops = new OpsServer({ bind: config.httpBind, logger, registry: metrics.registry, ready: isReady })
+    ops = new OpsServer({ bind: config.httpBind, logger, registry: metrics().registry, ready: isReady })
     ops.addRoute({
       path: '/',
       handler: (_req, res) => {
@@ -178,7 +195,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
           ref: config.ref,
           logger,
           requestSync: requestTriggeredSync,
-          count: (result: TriggerResult) => metrics.triggers.inc({ result })
+          count: (result: TriggerResult) => metrics().triggers.inc({ result })
         })
       })
     }
@@ -212,26 +229,27 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
       git.setEnv({ ...gitEnv(), ...a.env })
       git.setSecrets(a.secrets)
       const result = await repo.sync(ac.signal, {
-        onFetch: () => metrics.fetches.inc(),
+        onFetchStart: () => { setImmediate(metrics) },
+        onFetch: () => metrics().fetches.inc(),
         deferCleanup: () => rerun,
         ...(verifier !== undefined
           ? {
               verify: async (sha: string, obj: string, signal: AbortSignal) => {
-                try { await verifier.verify(git, repo.root, sha, obj, signal) } catch (err) { metrics.signatureFailures.inc(); throw err }
+                try { await verifier.verify(git, repo.root, sha, obj, signal) } catch (err) { metrics().signatureFailures.inc(); throw err }
               }
             }
           : {})
       })
       const status = result.changed ? 'success' : 'noop'
-      metrics.count.inc({ status })
-      metrics.duration.observe({ status }, seconds())
+      metrics().count.inc({ status })
+      metrics().duration.observe({ status }, seconds())
       if (state.hash !== result.hash) {
-        if (state.hash !== undefined) metrics.hashInfo.remove({ hash: state.hash })
+        if (state.hash !== undefined) metrics().hashInfo.remove({ hash: state.hash })
       }
-      metrics.hashInfo.set({ hash: result.hash }, 1)
+      metrics().hashInfo.set({ hash: result.hash }, 1)
       state.hash = result.hash
       state.lastSuccess = Date.now()
-      metrics.lastSuccess.set(state.lastSuccess / 1000)
+      metrics().lastSuccess.set(state.lastSuccess / 1000)
       state.consecutiveFailures = 0
       state.lastError = undefined
       everSucceeded = true
@@ -247,8 +265,8 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
       const message = git.scrub((err as Error).message)
       state.consecutiveFailures++
       state.lastError = message
-      metrics.count.inc({ status: 'error' })
-      metrics.duration.observe({ status: 'error' }, seconds())
+      metrics().count.inc({ status: 'error' })
+      metrics().duration.observe({ status: 'error' }, seconds())
       logger.error({ err: { message, code: (err as { code?: string }).code }, failCount: state.consecutiveFailures, timedOut: aborted }, 'error syncing repo, will retry')
       if (errorFile !== undefined) {
         const payload = { Msg: 'error syncing repo, will retry', Err: message, Args: { failCount: state.consecutiveFailures, repo: auth.fetchUrl, ref: config.ref } }

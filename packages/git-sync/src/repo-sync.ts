@@ -1,7 +1,6 @@
 // One sync of the on-disk contract: a git repo at --root, each published commit a worktree at
 // root/.worktrees/<sha>, and --link a relative symlink swapped atomically onto the new one.
 
-import { randomBytes } from 'node:crypto'
 import { existsSync, linkSync, mkdirSync } from 'node:fs'
 import { appendFile, chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
@@ -25,6 +24,8 @@ export interface SyncResult {
 export interface SyncHooks {
   /** Called after fetching, before publishing; throws to refuse the commit. */
   verify?: (sha: string, fetchedObject: string, signal: AbortSignal) => Promise<void>
+  /** Called once the fetch's git process is under way: idle time for work that can wait. */
+  onFetchStart?: () => void
   onFetch?: () => void
   /**
    * Asked after the link moved: true when another sync is already due, so the old worktree's
@@ -169,7 +170,7 @@ export class RepoSync {
   }
 
   /** Fetches the ref and returns [commit sha, fetched object (tag or commit)]. */
-  async fetch (signal: AbortSignal): Promise<[string, string]> {
+  async fetch (signal: AbortSignal, onStart?: () => void): Promise<[string, string]> {
     const c = this.config
     // A partial clone must come from a configured promisor remote, so that later checkouts can
     // fetch the blobs they need; without a filter the URL is used directly.
@@ -178,7 +179,9 @@ export class RepoSync {
     if (c.depth > 0) args.push('--depth', String(c.depth))
     else if (existsSync(join(this.root, '.git', 'shallow'))) args.push('--unshallow')
     if (c.filter !== '') args.push(`--filter=${c.filter}`)
-    await this.git.run(args, { cwd: this.root, signal })
+    const running = this.git.run(args, { cwd: this.root, signal })
+    onStart?.()
+    await running
     // A branch or HEAD always names a commit (git refuses anything else there), so FETCH_HEAD's
     // own line gives the SHA without a process; a tag or a SHA ref may name a tag object.
     const fetched = await fetchedCommit(join(this.root, '.git', 'FETCH_HEAD'))
@@ -210,7 +213,7 @@ export class RepoSync {
     let sha: string
     let obj: string
     try {
-      [sha, obj] = await this.fetch(signal)
+      [sha, obj] = await this.fetch(signal, hooks.onFetchStart)
     } catch (err) {
       // A stale shallow.lock (crash mid-fetch) blocks every later fetch: re-check the root next time.
       if (existsSync(join(this.root, '.git', 'shallow.lock'))) this.rootChecked = false
@@ -336,7 +339,7 @@ export class RepoSync {
     const linkDir = dirname(this.linkPath)
     await mkdir(linkDir, { recursive: true })
     const target = relative(linkDir, this.worktreePath(sha))
-    const tmp = join(linkDir, `.${basename(this.linkPath)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+    const tmp = join(linkDir, `.${basename(this.linkPath)}.tmp-${process.pid}-${Math.random().toString(16).slice(2, 10)}`)
     await symlink(target, tmp)
     try {
       await rename(tmp, this.linkPath)

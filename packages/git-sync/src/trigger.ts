@@ -1,7 +1,8 @@
 // Push-to-deploy: an HTTP endpoint that takes GitHub, GitLab or Gitea push webhooks (or a
 // bearer token), verifies them against a shared secret and asks the sync loop to run now.
 
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import type * as Crypto from 'node:crypto'
+import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '@pod-patterns/runtime'
@@ -19,15 +20,18 @@ export interface TriggerOptions {
 }
 
 const MAX_BODY = 5 * 1024 * 1024
+// node:crypto is loaded by the first request, not at start-up.
+const require = createRequire(import.meta.url)
+const crypto = (): typeof Crypto => require('node:crypto') as typeof Crypto
 
 function safeEqual (a: string, b: string): boolean {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
+  return x.length === y.length && crypto().timingSafeEqual(x, y)
 }
 
 function hmacHex (secret: string, body: Buffer): string {
-  return createHmac('sha256', secret).update(body).digest('hex')
+  return crypto().createHmac('sha256', secret).update(body).digest('hex')
 }
 
 /** Which provider signed the request, or undefined when nothing verifies. */
