@@ -9,6 +9,7 @@ import { parseAddress, PodPatternsError, type Logger } from '@pod-patterns/runti
 import { UpstreamNode, type UpstreamOptions } from './upstream.js'
 import type { AmbassadorConfig } from './config.js'
 import { tlsOptionsFor } from './tls-settings.js'
+import { GuardedConnector } from './guarded-connector.js'
 
 export class ClusterNotSupportedError extends PodPatternsError {
   constructor (id: string) {
@@ -135,7 +136,8 @@ export class Topology extends EventEmitter {
       maxRetriesPerRequest: 0,
       enableReadyCheck: false,
       lazyConnect: false,
-      retryStrategy: () => Math.min(this.opts.healthInterval, 1000)
+      retryStrategy: () => Math.min(this.opts.healthInterval, 1000),
+      Connector: GuardedConnector
     }
     const user = sentinel ? this.opts.sentinelUsername : this.opts.upstreamUsername
     const pass = sentinel ? this.opts.sentinelPassword : this.opts.upstreamPassword
