@@ -33,7 +33,7 @@ const MEMORY_LIMIT_MB = opt('memory-limit-mb', 80)
 const MEMORY = !args.includes('--no-memory')
 const COMMAND = `pnpm build && node bench/git-sync/bench.mjs ${args.join(' ')}`.trim()
 const BIN = fileURLToPath(new URL('../../packages/git-sync/dist/src/launch.js', import.meta.url))
-if (!existsSync(BIN) || !existsSync(new URL('../../packages/git-sync/dist/cli/git-sync.mjs', import.meta.url))) { console.error('build first: pnpm build'); process.exit(1) }
+if (!existsSync(BIN) || !existsSync(new URL('../../packages/git-sync/dist/cli/git-sync.cjs', import.meta.url))) { console.error('build first: pnpm build'); process.exit(1) }
 const work = mkdtempSync(join(tmpdir(), 'gs-bench-'))
 const children = new Set()
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); rmSync(work, { recursive: true, force: true }) })

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the built CLI (dist/src/main.js and everything it imports, dependencies included)
-// into dist/cli/git-sync.mjs, the one file src/launch.ts loads. Run after `tsc -b`; the root
+// into dist/cli/git-sync.cjs, the one file src/launch.ts loads. Run after `tsc -b`; the root
 // `pnpm build`, scripts/setup.sh and the image build do.
 
 import { build } from 'esbuild'
@@ -25,13 +25,16 @@ const pkg = fileURLToPath(new URL('..', import.meta.url))
 await build({
   absWorkingDir: pkg,
   entryPoints: ['dist/src/main.js'],
-  outfile: 'dist/cli/git-sync.mjs',
+  outfile: 'dist/cli/git-sync.cjs',
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  // CommonJS, not ESM: Node loads one CommonJS file about 4 ms sooner than the same code as an
+  // ES module (no module record to build and link). Our modules' import.meta.url becomes the
+  // bundle's own URL; it sits in dist/cli/, as deep as dist/src/, so relative paths still hold.
+  format: 'cjs',
   target: 'node20',
-  // CommonJS dependencies (pino, prom-client, simple-git) call require() for built-ins.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [bundleLazyRequires],
   logLevel: 'warning'
 })

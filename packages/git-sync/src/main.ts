@@ -9,7 +9,8 @@ if (process.argv.slice(2).some((a) => a === '--man' || a === '-man' || a === '--
   process.exit(0)
 }
 
-await runCli<GitSyncConfig>({
+// No top-level await: the bundle the bin loads is CommonJS (see scripts/bundle.mjs).
+void runCli<GitSyncConfig>({
   table,
   validate: validateConfig,
   start: async (config) => await startGitSync(config),
