@@ -5,7 +5,7 @@
 // ~200 MB repo under an 80 MiB container memory limit. Writes the git-sync section of
 // docs/benchmarks.md.
 //
-//   pnpm build && node bench/git-sync/bench.mjs [--rounds 3] [--files 10000] [--updates 100]
+//   pnpm build && node bench/git-sync/bench.mjs [--rounds 3] [--memory-rounds 11] [--files 10000] [--updates 100]
 //     [--update-files 1000] [--pushes 30] [--memory-mb 200] [--memory-limit-mb 80] [--no-memory]
 //
 // git-sync runs as the image runs it: its bin (dist/src/launch.js, the bundled CLI with V8's
@@ -28,6 +28,8 @@ const FILES = opt('files', 10_000)
 const UPDATES = opt('updates', 100)
 const UPDATE_FILES = opt('update-files', 1000)
 const PUSHES = opt('pushes', 30)
+// In memory a first sync takes a third of a second: more rounds cost little and steady the median.
+const SHM_ROUNDS = opt('memory-rounds', Math.max(ROUNDS, 11))
 const MEMORY_MB = opt('memory-mb', 200)
 const MEMORY_LIMIT_MB = opt('memory-limit-mb', 80)
 const MEMORY = !args.includes('--no-memory')
@@ -45,6 +47,17 @@ const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 const now = () => Number(process.hrtime.bigint()) / 1e6
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const loadAtStart = loadavg()[0]
+
+/** µs to create (and write 200 bytes to) one file in dir: the disk's speed at this moment. */
+function fileCreateUs (dir, n = 500) {
+  const d = mkdtempSync(join(dir, 'probe-'))
+  const t0 = now()
+  for (let i = 0; i < n; i++) writeFileSync(join(d, `f${i}`), 'x'.repeat(200))
+  const us = (now() - t0) * 1000 / n
+  rmSync(d, { recursive: true, force: true })
+  return us
+}
+const diskAtStart = fileCreateUs(work)
 
 // A source repo with `files` small files in 100 directories, built with fast-import.
 function makeRepo (dir, files) {
@@ -138,13 +151,13 @@ const url = `file://${src}`
 // how much of the difference is that setting and how much the rest of git-sync.
 const firstTools = ['git-sync', 'git', 'git-parallel']
 /** Interleaved rounds of a first sync of `srcUrl` into roots under `base`. */
-function firstSyncRounds (base, srcUrl, label) {
+function firstSyncRounds (base, srcUrl, label, rounds = ROUNDS) {
   const times = { 'git-sync': [], git: [], 'git-parallel': [] }
   const once = (tool, root) => { if (tool === 'git-sync') runGitSyncOnce(root, srcUrl); else runBare(root, srcUrl, tool === 'git-parallel' ? { WORKERS: '4' } : {}) }
   // One untimed run of each first: the source repo and the binaries in the page cache, and
   // git-sync's compile cache written (the image ships it pre-written).
   for (const tool of firstTools) { once(tool, join(base, `warm-${tool}`)); rmSync(join(base, `warm-${tool}`), { recursive: true, force: true }) }
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < firstTools.length; k++) {
       const tool = firstTools[(k + r) % firstTools.length]
       const root = join(base, `first-${tool}-${r}`)
@@ -167,7 +180,7 @@ let firstShm
 if (shm !== undefined) {
   process.on('exit', () => { rmSync(shm, { recursive: true, force: true }) })
   execFileSync('cp', ['-a', src, join(shm, 'src')])
-  firstShm = firstSyncRounds(shm, `file://${join(shm, 'src')}`, 'memory')
+  firstShm = firstSyncRounds(shm, `file://${join(shm, 'src')}`, 'memory', SHM_ROUNDS)
 }
 const procFirst = {
   'git-sync': await gitProcesses((e) => { runGitSyncOnce(join(work, 'probe-gs'), url, e) }),
@@ -182,33 +195,44 @@ const src2 = join(work, 'src2')
 makeRepo(src2, UPDATE_FILES)
 const url2 = `file://${src2}`
 let counter = 0
-function smallCommit () {
+function smallCommit (repo = src2) {
   counter++
-  writeFileSync(join(src2, 'd0', 'f0.txt'), `update ${counter}\n`)
-  git(src2, 'commit', '-qam', `u${counter}`)
-  return git(src2, 'rev-parse', 'HEAD')
+  writeFileSync(join(repo, 'd0', 'f0.txt'), `update ${counter}\n`)
+  git(repo, 'commit', '-qam', `u${counter}`)
+  return git(repo, 'rev-parse', 'HEAD')
 }
-const updates = { 'git-sync': [], git: [] }
-const latency = { 'git-sync': [], git: [] }
-for (let r = 0; r < ROUNDS; r++) {
-  for (const tool of r % 2 === 0 ? ['git-sync', 'git'] : ['git', 'git-sync']) {
-    const root = join(work, `upd-${tool}-${r}`)
-    const side = tool === 'git-sync' ? await startSidecar(root, url2, secretFile) : undefined
-    if (side === undefined) runBare(root, url2)
-    let total = 0
-    for (let i = 0; i < UPDATES; i++) {
-      const sha = smallCommit()
-      const t = now()
-      if (side !== undefined) { await trigger(side.port); await waitLink(join(root, 'link'), sha) } else runBare(root, url2)
-      const dt = now() - t
-      total += dt
-      latency[tool].push(dt)
+/** ROUNDS of UPDATES commit -> link swapped, each tool in its own root under base. */
+async function updateRounds (base, repo, label) {
+  const totals = { 'git-sync': [], git: [] }
+  const each = { 'git-sync': [], git: [] }
+  const repoUrl = `file://${repo}`
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const tool of r % 2 === 0 ? ['git-sync', 'git'] : ['git', 'git-sync']) {
+      const root = join(base, `upd-${tool}-${r}`)
+      const side = tool === 'git-sync' ? await startSidecar(root, repoUrl, secretFile) : undefined
+      if (side === undefined) runBare(root, repoUrl)
+      let total = 0
+      for (let i = 0; i < UPDATES; i++) {
+        const sha = smallCommit(repo)
+        const t = now()
+        if (side !== undefined) { await trigger(side.port); await waitLink(join(root, 'link'), sha) } else runBare(root, repoUrl)
+        const dt = now() - t
+        total += dt
+        each[tool].push(dt)
+      }
+      totals[tool].push(total)
+      await side?.stop()
+      rmSync(root, { recursive: true, force: true })
+      console.error(`updates (${label}) round ${r + 1} ${tool}: ${total.toFixed(0)} ms for ${UPDATES}`)
     }
-    updates[tool].push(total)
-    await side?.stop()
-    rmSync(root, { recursive: true, force: true })
-    console.error(`updates round ${r + 1} ${tool}: ${total.toFixed(0)} ms for ${UPDATES}`)
   }
+  return { totals, each }
+}
+const { totals: updates, each: latency } = await updateRounds(work, src2, 'disk')
+let updatesShm
+if (shm !== undefined) {
+  execFileSync('cp', ['-a', src2, join(shm, 'src2')])
+  updatesShm = (await updateRounds(shm, join(shm, 'src2'), 'memory')).totals
 }
 // Processes per update, counted on one extra (untimed) update each.
 const procUpdate = {}
@@ -261,11 +285,13 @@ console.error(`push -> swap p50 ${median(push).toFixed(0)} ms`)
 const mem = MEMORY ? await measureMemory({ sizeMb: MEMORY_MB, limitMb: MEMORY_LIMIT_MB }) : { skipped: 'run with --no-memory' }
 
 const load = `${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`
+const disk = `${diskAtStart.toFixed(0)} µs at the start, ${fileCreateUs(work).toFixed(0)} µs at the end${existsSync('/dev/shm') ? ` (${fileCreateUs('/dev/shm').toFixed(0)} µs in /dev/shm)` : ''}`
 const f = (ms) => `${(ms / 1000).toFixed(2)} s`
 const firstRatio = median(first['git-sync']) / median(first.git)
 const firstParRatio = median(first['git-sync']) / median(first['git-parallel'])
 const shmRatio = firstShm === undefined ? NaN : median(firstShm['git-sync']) / median(firstShm.git)
 const updRatio = median(updates['git-sync']) / median(updates.git)
+const updShmRatio = updatesShm === undefined ? NaN : median(updatesShm['git-sync']) / median(updatesShm.git)
 const met = (ok) => ok ? 'met' : '**not met**'
 const procs = (names) => `${names.length} (${names.join(', ')})`
 const md = `
@@ -287,9 +313,11 @@ git-sync runs with \`--git-gc=off\` so both do the same work (its default \`--gi
 ${firstShm === undefined ? '' : `| the same in memory (repo and root on /dev/shm) | ${f(median(firstShm['git-sync']))} | ${f(median(firstShm.git))} | ${shmRatio.toFixed(2)}× | ≤ 1.15×: ${met(shmRatio <= 1.15)} |
 | in memory, bare git also with 4 parallel checkout workers | ${f(median(firstShm['git-sync']))} | ${f(median(firstShm['git-parallel']))} | ${(median(firstShm['git-sync']) / median(firstShm['git-parallel'])).toFixed(2)}× | (for comparison) |
 `}| ${UPDATES} successive small updates of a ${UPDATE_FILES.toLocaleString('en')}-file repo, sum of commit → link swapped (git-sync: the running sidecar woken by its trigger; bare git: the script per update) | ${f(median(updates['git-sync']))} | ${f(median(updates.git))} | ${updRatio.toFixed(2)}× | ≤ 1.15×: ${met(updRatio <= 1.15)} |
-
+${updatesShm === undefined ? '' : `| the same updates in memory | ${f(median(updatesShm['git-sync']))} | ${f(median(updatesShm.git))} | ${updShmRatio.toFixed(2)}× | ≤ 1.15×: ${met(updShmRatio <= 1.15)} |
+`}
 On disk the ratios follow the disk as much as the tools: this machine's cost of creating a file swings tenfold between runs (a serial checkout of the 10,000 files took 0.3 s to 7 s within an hour), and parallel checkout hides most of it.
-In memory there is no disk: what is left is each tool's own work — for git-sync, Node's start-up (about 65 ms before the first git command, against bash's few) and the gaps between its git commands.
+In this run, creating a 200-byte file in the benchmark's directory took ${disk}; the update and push latencies below move with it (each update publishes a new ${UPDATE_FILES.toLocaleString('en')}-file worktree).
+In memory there is no disk: what is left is each tool's own work — for git-sync, Node's start-up (about 50 ms before the first git command, against bash's few) and the gaps between its git commands.
 
 Per update (commit → link swapped): git-sync p50 ${median(latency['git-sync']).toFixed(0)} ms, p90 ${pct(latency['git-sync'], 0.9).toFixed(0)} ms; bare git p50 ${median(latency.git).toFixed(0)} ms, p90 ${pct(latency.git, 0.9).toFixed(0)} ms.
 Each update checks out a whole new worktree (the on-disk contract), so the update phase uses a ${UPDATE_FILES.toLocaleString('en')}-file repo to keep the run within minutes (\`--update-files 10000\` runs it on the large one).
@@ -300,7 +328,7 @@ an update — git-sync (the running sidecar, cleanup included) ${procs(procUpdat
 Push → link swapped with the trigger endpoint (${UPDATE_FILES.toLocaleString('en')}-file repo; timed from \`git push\`'s exit, webhook POST, until a reader polling \`readlink\` sees the new target), ${push.length} pushes:
 p50 **${median(push).toFixed(0)} ms**, p90 ${pct(push, 0.9).toFixed(0)} ms, max ${Math.max(...push).toFixed(0)} ms — target p50 ≤ 300 ms: ${met(median(push) <= 300)} (the anchor has no trigger and waits up to \`--period\`, 10 s by default).
 
-Rounds: first sync ${first['git-sync'].map((x) => x.toFixed(0)).join('/')} ms vs ${first.git.map((x) => x.toFixed(0)).join('/')} ms (parallel: ${first['git-parallel'].map((x) => x.toFixed(0)).join('/')} ms)${firstShm === undefined ? '' : `, in memory ${firstShm['git-sync'].map((x) => x.toFixed(0)).join('/')} ms vs ${firstShm.git.map((x) => x.toFixed(0)).join('/')} ms (parallel: ${firstShm['git-parallel'].map((x) => x.toFixed(0)).join('/')} ms)`}; updates ${updates['git-sync'].map((x) => x.toFixed(0)).join('/')} ms vs ${updates.git.map((x) => x.toFixed(0)).join('/')} ms.
+Rounds: first sync ${first['git-sync'].map((x) => x.toFixed(0)).join('/')} ms vs ${first.git.map((x) => x.toFixed(0)).join('/')} ms (parallel: ${first['git-parallel'].map((x) => x.toFixed(0)).join('/')} ms)${firstShm === undefined ? '' : `, in memory ${firstShm['git-sync'].map((x) => x.toFixed(0)).join('/')} ms vs ${firstShm.git.map((x) => x.toFixed(0)).join('/')} ms (parallel: ${firstShm['git-parallel'].map((x) => x.toFixed(0)).join('/')} ms)`}; updates ${updates['git-sync'].map((x) => x.toFixed(0)).join('/')} ms vs ${updates.git.map((x) => x.toFixed(0)).join('/')} ms${updatesShm === undefined ? '' : ` (in memory ${updatesShm['git-sync'].map((x) => x.toFixed(0)).join('/')} ms vs ${updatesShm.git.map((x) => x.toFixed(0)).join('/')} ms)`}.
 
 ${memoryMarkdown(mem)}`
 writeSection('git-sync', md)
