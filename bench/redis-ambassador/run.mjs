@@ -153,6 +153,8 @@ async function main () {
   for (const c of [pc, rc, ...clients]) c.disconnect()
 
   const cpuMed = (name, p) => median(cpu[`${name} P${p}`] ?? [NaN]).toFixed(1)
+  // The rounds behind the -P 1 medians: on 2 shared cores one target's rounds spread widely.
+  const spread = (test) => targets.map(([name]) => `${name} ${(results[`${name} P1 ${test}`] ?? []).map((x) => Math.round(x.rps / 1000)).join('/')}`).join('; ')
   const md = [
     '## redis-ambassador',
     '',
@@ -168,6 +170,8 @@ async function main () {
     '',
     `Each proxy's own CPU (user + system, from /proc) per request, median of the rounds: at -P 1 ambassador ${cpuMed('ambassador', 1)} µs, nutcracker ${cpuMed('nutcracker', 1)} µs;`,
     `at -P 16 ambassador ${cpuMed('ambassador', 16)} µs, nutcracker ${cpuMed('nutcracker', 16)} µs. Most of it is the kernel's: a read and a write per request on loopback TCP (the ambassador batches each turn's upstream writes into one).`,
+    '',
+    `Rounds at -P 1 (thousands of ops/s, in round order): SET — ${spread('SET')}. GET — ${spread('GET')}.`,
     '',
     `1 write : 10 reads mix through the ambassador (8 ioredis clients, pipelines of 11, ${OPS} commands, ${Math.round(OPS / secs)} ops/s):`,
     `SET on the primary ${mix.pSet}; GET on the primary ${mix.pGet}; GET on the replica ${mix.rGet}`,
