@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { ConfigError, UsageError, envNames } from '@pod-patterns/runtime'
 import { configFromArgs, defaultLinkName, parseGitConfigs, parseSignal, table } from '../src/index.js'
-import { cleanupAll, runSync } from './helpers/fixture.js'
+import { cleanupAll, runSync, tempDir } from './helpers/fixture.js'
 
 after(cleanupAll)
 const base = ['--repo=file:///r', '--root=/tmp/x']
@@ -311,7 +311,7 @@ void describe('CLI exit codes', { concurrency: true }, () => {
   })
 
   void test('deprecated flags log a warning', async () => {
-    const p = await runSync(['--repo=file:///nonexistent/repo', '--root=/tmp/gs-deprecated-x', '--branch=main', '--one-time'])
+    const p = await runSync(['--repo=file:///nonexistent/repo', `--root=${tempDir('gs-deprecated-')}/root`, '--branch=main', '--one-time'])
     assert.match(p.stdout, /--branch is deprecated: use --ref instead/)
   })
 })
