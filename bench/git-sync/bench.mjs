@@ -182,6 +182,25 @@ if (shm !== undefined) {
   execFileSync('cp', ['-a', src, join(shm, 'src')])
   firstShm = firstSyncRounds(shm, `file://${join(shm, 'src')}`, 'memory', SHM_ROUNDS)
 }
+/** ms from starting a tool to its first git command (trace2's first 'start' event); median of 7 runs in memory. */
+function firstGitCommandMs (tool) {
+  if (shm === undefined) return NaN
+  const ms = []
+  for (let i = 0; i < 7; i++) {
+    const root = join(shm, `probe-start-${tool}-${i}`)
+    const trace = join(shm, `probe-start-${tool}-${i}.json`)
+    const t0 = performance.timeOrigin + performance.now()
+    const e = { GIT_TRACE2_EVENT: trace }
+    if (tool === 'git-sync') runGitSyncOnce(root, `file://${join(shm, 'src')}`, e); else runBare(root, `file://${join(shm, 'src')}`, e)
+    const first = readFileSync(trace, 'utf8').split('\n').find((l) => l.includes('"event":"start"'))
+    const time = JSON.parse(first).time // 2026-11-24T10:35:10.886908Z: keep the microseconds
+    ms.push(Date.parse(`${time.slice(0, 19)}Z`) + Number(`0.${time.slice(20, -1)}`) * 1000 - t0)
+    rmSync(root, { recursive: true, force: true })
+    rmSync(trace, { force: true })
+  }
+  return median(ms)
+}
+const toFirstGit = { 'git-sync': firstGitCommandMs('git-sync'), git: firstGitCommandMs('git') }
 const procFirst = {
   'git-sync': await gitProcesses((e) => { runGitSyncOnce(join(work, 'probe-gs'), url, e) }),
   git: await gitProcesses((e) => { runBare(join(work, 'probe-git'), url, e) })
@@ -317,7 +336,7 @@ ${updatesShm === undefined ? '' : `| the same updates in memory | ${f(median(upd
 `}
 On disk the ratios follow the disk as much as the tools: this machine's cost of creating a file swings tenfold between runs (a serial checkout of the 10,000 files took 0.3 s to 7 s within an hour), and parallel checkout hides most of it.
 In this run, creating a 200-byte file in the benchmark's directory took ${disk}; the update and push latencies below move with it (each update publishes a new ${UPDATE_FILES.toLocaleString('en')}-file worktree).
-In memory there is no disk: what is left is each tool's own work — for git-sync, Node's start-up (about 50 ms before the first git command, against bash's few) and the gaps between its git commands.
+In memory there is no disk: what is left is each tool's own work — for git-sync, Node's start-up (${toFirstGit['git-sync'].toFixed(1)} ms from exec to the first git command, against ${toFirstGit.git.toFixed(1)} ms for the bash script; medians of 7 runs, from git's trace2 timestamps) and the gaps between its git commands.
 
 Per update (commit → link swapped): git-sync p50 ${median(latency['git-sync']).toFixed(0)} ms, p90 ${pct(latency['git-sync'], 0.9).toFixed(0)} ms; bare git p50 ${median(latency.git).toFixed(0)} ms, p90 ${pct(latency.git, 0.9).toFixed(0)} ms.
 Each update checks out a whole new worktree (the on-disk contract), so the update phase uses a ${UPDATE_FILES.toLocaleString('en')}-file repo to keep the run within minutes (\`--update-files 10000\` runs it on the large one).
