@@ -16,7 +16,13 @@ const bundleLazyRequires = {
   setup (b) {
     b.onLoad({ filter: /[\\/]dist[\\/]src[\\/][^\\/]+\.js$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8')
-      return text.includes(OWN_REQUIRE) ? { contents: text.replace(OWN_REQUIRE, ''), loader: 'js' } : undefined
+      if (!text.includes('createRequire(import.meta.url)')) return undefined
+      // Any other form would leave a require the bundle cannot see: a second, unbundled copy of
+      // the module loaded from node_modules at run time. Refuse to build instead.
+      if (text.split('createRequire(import.meta.url)').length !== 2 || !text.includes(OWN_REQUIRE)) {
+        throw new Error(`${args.path}: use createRequire(import.meta.url) only as "${OWN_REQUIRE}"`)
+      }
+      return { contents: text.replace(OWN_REQUIRE, ''), loader: 'js' }
     })
   }
 }

@@ -89,6 +89,15 @@ class Metrics {
   }
 }
 
+/** What the sync loop records into when nothing can read it. */
+function noMetrics (): Metrics {
+  const none = { inc: () => undefined, observe: () => undefined, set: () => undefined, remove: () => undefined }
+  return {
+    registry: undefined, duration: none, count: none, fetches: none, askpass: none, hooks: none,
+    lastSuccess: none, hashInfo: none, signatureFailures: none, triggers: none
+  } as unknown as Metrics
+}
+
 function gitEnv (): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
@@ -118,10 +127,10 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
     const file = options.passwdFile ?? DEFAULT_PASSWD_FILE
     if (await addPasswdEntry({ file })) logger.info({ file, uid: process.getuid?.() }, 'added a passwd entry for this UID (--add-user)')
   }
-  // Made on first use (prom-client takes about 10 ms to load). The HTTP server needs it at once;
-  // without one, the first sync makes it while its fetch runs (onFetchStart), off the critical path.
+  // Without an HTTP server nothing can read the metrics: they are not kept, and prom-client (about
+  // 10 ms to load) is never loaded. With one, they are made when the server is.
   let made: Metrics | undefined
-  const metrics = (): Metrics => (made ??= new Metrics())
+  const metrics = (): Metrics => (made ??= config.httpBind === '' ? noMetrics() : new Metrics())
   const auth = new Auth(config, logger, { askpass: (status) => metrics().askpass.inc({ status }) })
   const git = new GitRunner(config.git, gitEnv())
   const repo = new RepoSync(config, git, logger, auth.fetchUrl)
@@ -229,7 +238,6 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
       git.setEnv({ ...gitEnv(), ...a.env })
       git.setSecrets(a.secrets)
       const result = await repo.sync(ac.signal, {
-        onFetchStart: () => { setImmediate(metrics) },
         onFetch: () => metrics().fetches.inc(),
         deferCleanup: () => rerun,
         ...(verifier !== undefined

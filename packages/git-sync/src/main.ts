@@ -10,10 +10,13 @@ if (process.argv.slice(2).some((a) => a === '--man' || a === '-man' || a === '--
 }
 
 // No top-level await: the bundle the bin loads is CommonJS (see scripts/bundle.mjs).
-void runCli<GitSyncConfig>({
+runCli<GitSyncConfig>({
   table,
   validate: validateConfig,
   start: async (config) => await startGitSync(config),
   // A sync may be in flight: give it (and its git children) time to stop.
   shutdownTimeoutMs: 10_000
+}).catch((err: unknown) => {
+  process.stderr.write(`git-sync: ${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
 })

@@ -24,8 +24,6 @@ export interface SyncResult {
 export interface SyncHooks {
   /** Called after fetching, before publishing; throws to refuse the commit. */
   verify?: (sha: string, fetchedObject: string, signal: AbortSignal) => Promise<void>
-  /** Called once the fetch's git process is under way: idle time for work that can wait. */
-  onFetchStart?: () => void
   onFetch?: () => void
   /**
    * Asked after the link moved: true when another sync is already due, so the old worktree's
@@ -170,7 +168,7 @@ export class RepoSync {
   }
 
   /** Fetches the ref and returns [commit sha, fetched object (tag or commit)]. */
-  async fetch (signal: AbortSignal, onStart?: () => void): Promise<[string, string]> {
+  async fetch (signal: AbortSignal): Promise<[string, string]> {
     const c = this.config
     // A partial clone must come from a configured promisor remote, so that later checkouts can
     // fetch the blobs they need; without a filter the URL is used directly.
@@ -179,9 +177,7 @@ export class RepoSync {
     if (c.depth > 0) args.push('--depth', String(c.depth))
     else if (existsSync(join(this.root, '.git', 'shallow'))) args.push('--unshallow')
     if (c.filter !== '') args.push(`--filter=${c.filter}`)
-    const running = this.git.run(args, { cwd: this.root, signal })
-    onStart?.()
-    await running
+    await this.git.run(args, { cwd: this.root, signal })
     // A branch or HEAD always names a commit (git refuses anything else there), so FETCH_HEAD's
     // own line gives the SHA without a process; a tag or a SHA ref may name a tag object.
     const fetched = await fetchedCommit(join(this.root, '.git', 'FETCH_HEAD'))
@@ -213,7 +209,7 @@ export class RepoSync {
     let sha: string
     let obj: string
     try {
-      [sha, obj] = await this.fetch(signal, hooks.onFetchStart)
+      [sha, obj] = await this.fetch(signal)
     } catch (err) {
       // A stale shallow.lock (crash mid-fetch) blocks every later fetch: re-check the root next time.
       if (existsSync(join(this.root, '.git', 'shallow.lock'))) this.rootChecked = false

@@ -27,9 +27,11 @@ export class GuardedConnector extends AbstractConnector {
     // Like ioredis's own connector: the socket is made on the next tick, unless closed first.
     await new Promise<void>((resolve) => { process.nextTick(resolve) })
     if (!this.connecting) throw new Error('Connection is closed.')
-    const target = { host: o.host ?? '127.0.0.1', port: o.port ?? 6379 }
-    const stream: Stream = o.tls !== undefined ? tls.connect({ ...target, ...o.tls }) : net.createConnection(target)
-    stream.on('error', (err: Error) => { this.firstError ??= err })
+    // ioredis has filled in host and port (and its defaults) by now; family and path as it would.
+    const target: net.NetConnectOpts = o.path !== undefined && o.path !== '' ? { path: o.path } : { host: o.host, port: o.port as number, ...(o.family !== undefined ? { family: o.family } : {}) }
+    const stream: Stream = o.tls !== undefined ? tls.connect({ ...target, ...o.tls } as tls.ConnectionOptions) : net.createConnection(target)
+    // Only the current socket's first error is reported; a replaced socket's late errors are dropped.
+    stream.on('error', (err: Error) => { if (this.stream === stream) this.firstError ??= err })
     this.stream = stream
     return stream
   }

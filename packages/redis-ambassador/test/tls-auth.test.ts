@@ -102,6 +102,11 @@ void describe('upstream TLS (CA, client certificate, server name)', () => {
   void test('control-plane clients closed mid-handshake with an untrusted server, 300 times: no socket error escapes the process', async () => {
     // Such a socket fails twice (the certificate, then the server's alert). ioredis listens with
     // once(), so without the topology's connector the second error is thrown (84 of 600 here).
+    // The ambassador's own control-plane clients are made with this connector.
+    const { amb } = await startLogged({ primary: topo.primary.addr, upstreamTls: true, tlsCaFile: certs.otherCa, tlsCertFile: certs.cert, tlsKeyFile: certs.key, tlsServername: 'redis.test' })
+    const made = (amb.server.topology as unknown as { redisOptions: (host: string, port: number, sentinel: boolean) => RedisOptions }).redisOptions('127.0.0.1', topo.primary.port, false)
+    await amb.stop()
+    assert.equal(made.Connector, GuardedConnector)
     const escaped: string[] = []
     const onUncaught = (err: Error): void => { escaped.push(err.message) }
     process.on('uncaughtException', onUncaught)

@@ -12,8 +12,8 @@ import { parseAddress, type Address } from './address.js'
 
 // node:http, node:https and prom-client are loaded when a server or registry is made, and with
 // require, not by an ESM import: the ESM view of node:http reads every export, and one of them
-// (the WebSocket classes) loads undici. A one-time git-sync that starts no server loads them
-// while its first fetch runs instead of before it: its first git command starts about 15 ms sooner.
+// (the WebSocket classes) loads undici. A git-sync that starts no server loads none of them,
+// and its first git command starts about 15 ms sooner.
 const require = createRequire(import.meta.url)
 
 export type ReadyState = boolean | { ready: boolean, reason?: string }
