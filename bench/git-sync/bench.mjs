@@ -95,6 +95,11 @@ const gitSyncArgs = (root, url) => [BIN, `--repo=${url}`, `--root=${root}`, '--l
 const runGitSyncOnce = (root, url, extraEnv = {}) => {
   execFileSync(NODE, [...gitSyncArgs(root, url), '--one-time'], { env: { ...env, ...extraEnv }, stdio: 'ignore' })
 }
+/** One first sync by `tool`: git-sync --one-time, the bare script, or the script with 4 checkout workers. */
+const firstSyncBy = (tool, root, url, extraEnv = {}) => {
+  if (tool === 'git-sync') runGitSyncOnce(root, url, extraEnv)
+  else runBare(root, url, tool === 'git-parallel' ? { WORKERS: '4', ...extraEnv } : extraEnv)
+}
 
 /** A long-lived sidecar with the trigger endpoint; resolves once it published its first commit. */
 async function startSidecar (root, url, secretFile, extraEnv = {}) {
@@ -153,10 +158,9 @@ const firstTools = ['git-sync', 'git', 'git-parallel']
 /** Interleaved rounds of a first sync of `srcUrl` into roots under `base`. */
 function firstSyncRounds (base, srcUrl, label, rounds = ROUNDS) {
   const times = { 'git-sync': [], git: [], 'git-parallel': [] }
-  const once = (tool, root) => { if (tool === 'git-sync') runGitSyncOnce(root, srcUrl); else runBare(root, srcUrl, tool === 'git-parallel' ? { WORKERS: '4' } : {}) }
   // One untimed run of each first: the source repo and the binaries in the page cache, and
   // git-sync's compile cache written (the image ships it pre-written).
-  for (const tool of firstTools) { once(tool, join(base, `warm-${tool}`)); rmSync(join(base, `warm-${tool}`), { recursive: true, force: true }) }
+  for (const tool of firstTools) { firstSyncBy(tool, join(base, `warm-${tool}`), srcUrl); rmSync(join(base, `warm-${tool}`), { recursive: true, force: true }) }
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < firstTools.length; k++) {
       const tool = firstTools[(k + r) % firstTools.length]
@@ -164,7 +168,7 @@ function firstSyncRounds (base, srcUrl, label, rounds = ROUNDS) {
       // Neither tool fsyncs: flush the previous run's dirty pages so neither pays the other's writeback.
       execFileSync('sync')
       const t = now()
-      once(tool, root)
+      firstSyncBy(tool, root, srcUrl)
       times[tool].push(now() - t)
       rmSync(root, { recursive: true, force: true })
     }
@@ -190,8 +194,7 @@ function firstGitCommandMs (tool) {
     const root = join(shm, `probe-start-${tool}-${i}`)
     const trace = join(shm, `probe-start-${tool}-${i}.json`)
     const t0 = performance.timeOrigin + performance.now()
-    const e = { GIT_TRACE2_EVENT: trace }
-    if (tool === 'git-sync') runGitSyncOnce(root, `file://${join(shm, 'src')}`, e); else runBare(root, `file://${join(shm, 'src')}`, e)
+    firstSyncBy(tool, root, `file://${join(shm, 'src')}`, { GIT_TRACE2_EVENT: trace })
     const first = readFileSync(trace, 'utf8').split('\n').find((l) => l.includes('"event":"start"'))
     const time = JSON.parse(first).time // 2026-11-24T10:35:10.886908Z: keep the microseconds
     ms.push(Date.parse(`${time.slice(0, 19)}Z`) + Number(`0.${time.slice(20, -1)}`) * 1000 - t0)

@@ -128,17 +128,16 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
     if (await addPasswdEntry({ file })) logger.info({ file, uid: process.getuid?.() }, 'added a passwd entry for this UID (--add-user)')
   }
   // Without an HTTP server nothing can read the metrics: they are not kept, and prom-client (about
-  // 10 ms to load) is never loaded. With one, they are made when the server is.
-  let made: Metrics | undefined
-  const metrics = (): Metrics => (made ??= config.httpBind === '' ? noMetrics() : new Metrics())
-  const auth = new Auth(config, logger, { askpass: (status) => metrics().askpass.inc({ status }) })
+  // 10 ms to load) is never loaded.
+  const metrics = config.httpBind === '' ? noMetrics() : new Metrics()
+  const auth = new Auth(config, logger, { askpass: (status) => metrics.askpass.inc({ status }) })
   const git = new GitRunner(config.git, gitEnv())
   const repo = new RepoSync(config, git, logger, auth.fetchUrl)
   await repo.resolvePaths()
   const verifier = config.verifySignatures === '' ? undefined : new SignatureVerifier(config.verifySignatures === 'tag' ? 'tag' : 'commit', config.gpgKeyring, config.sshAllowedSigners)
   await verifier?.init()
 
-  const hookCount = (name: HookName) => (status: 'success' | 'error') => metrics().hooks.inc({ name, status })
+  const hookCount = (name: HookName) => (status: 'success' | 'error') => metrics.hooks.inc({ name, status })
   const hooks: HookRunner[] = []
   if (config.exechookCommand !== '') hooks.push(new HookRunner(execHook(config.exechookCommand, config.exechookTimeout, logger), config.exechookBackoff, logger, hookCount('exechook')))
   if (config.webhookUrl !== '') hooks.push(new HookRunner(webHook(config.webhookUrl, config.webhookMethod, config.webhookSuccessStatus, config.webhookTimeout), config.webhookBackoff, logger, hookCount('webhook')))
@@ -179,7 +178,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
 
   let ops: OpsServer | undefined
   if (config.httpBind !== '') {
-    ops = new OpsServer({ bind: config.httpBind, logger, registry: metrics().registry, ready: isReady })
+    ops = new OpsServer({ bind: config.httpBind, logger, registry: metrics.registry, ready: isReady })
     ops.addRoute({
       path: '/',
       handler: (_req, res) => {
@@ -204,7 +203,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
           ref: config.ref,
           logger,
           requestSync: requestTriggeredSync,
-          count: (result: TriggerResult) => metrics().triggers.inc({ result })
+          count: (result: TriggerResult) => metrics.triggers.inc({ result })
         })
       })
     }
@@ -238,26 +237,26 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
       git.setEnv({ ...gitEnv(), ...a.env })
       git.setSecrets(a.secrets)
       const result = await repo.sync(ac.signal, {
-        onFetch: () => metrics().fetches.inc(),
+        onFetch: () => metrics.fetches.inc(),
         deferCleanup: () => rerun,
         ...(verifier !== undefined
           ? {
               verify: async (sha: string, obj: string, signal: AbortSignal) => {
-                try { await verifier.verify(git, repo.root, sha, obj, signal) } catch (err) { metrics().signatureFailures.inc(); throw err }
+                try { await verifier.verify(git, repo.root, sha, obj, signal) } catch (err) { metrics.signatureFailures.inc(); throw err }
               }
             }
           : {})
       })
       const status = result.changed ? 'success' : 'noop'
-      metrics().count.inc({ status })
-      metrics().duration.observe({ status }, seconds())
+      metrics.count.inc({ status })
+      metrics.duration.observe({ status }, seconds())
       if (state.hash !== result.hash) {
-        if (state.hash !== undefined) metrics().hashInfo.remove({ hash: state.hash })
+        if (state.hash !== undefined) metrics.hashInfo.remove({ hash: state.hash })
       }
-      metrics().hashInfo.set({ hash: result.hash }, 1)
+      metrics.hashInfo.set({ hash: result.hash }, 1)
       state.hash = result.hash
       state.lastSuccess = Date.now()
-      metrics().lastSuccess.set(state.lastSuccess / 1000)
+      metrics.lastSuccess.set(state.lastSuccess / 1000)
       state.consecutiveFailures = 0
       state.lastError = undefined
       everSucceeded = true
@@ -273,8 +272,8 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
       const message = git.scrub((err as Error).message)
       state.consecutiveFailures++
       state.lastError = message
-      metrics().count.inc({ status: 'error' })
-      metrics().duration.observe({ status: 'error' }, seconds())
+      metrics.count.inc({ status: 'error' })
+      metrics.duration.observe({ status: 'error' }, seconds())
       logger.error({ err: { message, code: (err as { code?: string }).code }, failCount: state.consecutiveFailures, timedOut: aborted }, 'error syncing repo, will retry')
       if (errorFile !== undefined) {
         const payload = { Msg: 'error syncing repo, will retry', Err: message, Args: { failCount: state.consecutiveFailures, repo: auth.fetchUrl, ref: config.ref } }
