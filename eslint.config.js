@@ -9,7 +9,7 @@ export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/*.d.ts', '.cache/**'] },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.cts'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname }
@@ -25,7 +25,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    files: ['**/*.ts', '**/*.cts', '**/*.js', '**/*.mjs'],
     plugins: { n },
     languageOptions: { globals: globals.node },
     rules: {
@@ -34,13 +34,18 @@ export default tseslint.config(
     }
   },
   {
+    // CommonJS TypeScript (the git-sync bin): `import x = require()` is its import syntax.
+    files: ['**/*.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
+  },
+  {
     // CLIs and scripts decide their exit codes.
     files: ['**/src/main.ts', 'scripts/**', 'bench/**', 'examples/**/*.mjs'],
     rules: { 'n/no-process-exit': 'off' }
   },
   {
     // The services depend on the runtime, never on each other.
-    files: ['packages/*/src/**/*.ts'],
+    files: ['packages/*/src/**/*.ts', 'packages/*/src/**/*.cts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [{ group: ['@pod-patterns/git-sync', '@pod-patterns/redis-ambassador', '@pod-patterns/metrics-adapter'], message: 'services must not depend on each other; share code through @pod-patterns/runtime' }]

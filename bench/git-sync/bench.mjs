@@ -8,7 +8,7 @@
 //   pnpm build && node bench/git-sync/bench.mjs [--rounds 3] [--memory-rounds 11] [--files 10000] [--updates 100]
 //     [--update-files 1000] [--pushes 30] [--memory-mb 200] [--memory-limit-mb 80] [--no-memory]
 //
-// git-sync runs as the image runs it: its bin (dist/src/launch.js, the bundled CLI with V8's
+// git-sync runs as the image runs it: its bin (dist/src/launch.cjs, the bundled CLI with V8's
 // compile cache) on the image's Node (24, from .cache/node24 as scripts/setup.sh installs it;
 // POD_PATTERNS_NODE overrides, and without either the Node running this script is used).
 
@@ -34,7 +34,7 @@ const MEMORY_MB = opt('memory-mb', 200)
 const MEMORY_LIMIT_MB = opt('memory-limit-mb', 80)
 const MEMORY = !args.includes('--no-memory')
 const COMMAND = `pnpm build && node bench/git-sync/bench.mjs ${args.join(' ')}`.trim()
-const BIN = fileURLToPath(new URL('../../packages/git-sync/dist/src/launch.js', import.meta.url))
+const BIN = fileURLToPath(new URL('../../packages/git-sync/dist/src/launch.cjs', import.meta.url))
 if (!existsSync(BIN) || !existsSync(new URL('../../packages/git-sync/dist/cli/git-sync.cjs', import.meta.url))) { console.error('build first: pnpm build'); process.exit(1) }
 const work = mkdtempSync(join(tmpdir(), 'gs-bench-'))
 const children = new Set()

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the built CLI (dist/src/main.js and everything it imports, dependencies included)
-// into dist/cli/git-sync.cjs, the one file src/launch.ts loads. Run after `tsc -b`; the root
+// into dist/cli/git-sync.cjs, the one file src/launch.cts loads. Run after `tsc -b`; the root
 // `pnpm build`, scripts/setup.sh and the image build do.
 
 import { build } from 'esbuild'
@@ -27,6 +27,38 @@ const bundleLazyRequires = {
   }
 }
 
+// simple-git traces through `debug` when DEBUG=simple-git is set; loading `debug` also loads tty
+// and supports-color, about 3 ms of start-up for a feature the CLI rarely uses. In the bundle each
+// import of it gets a small stand-in: with DEBUG set it is the real module (bundled as usual), else
+// loggers that do nothing, as the real ones do when DEBUG names nothing.
+const LAZY = {
+  debug: (real) => `
+if (typeof process.env.DEBUG === 'string' && process.env.DEBUG !== '') {
+  module.exports = require(${JSON.stringify(real)})
+} else {
+  const off = (namespace) => {
+    const log = () => {}
+    return Object.assign(log, { namespace, enabled: false, log, destroy: () => true, extend: (sub, delimiter = ':') => off(namespace + delimiter + sub) })
+  }
+  module.exports = Object.assign((namespace) => off(namespace), {
+    formatters: {}, names: [], skips: [], enable: () => {}, disable: () => '', enabled: () => false
+  })
+}
+`
+}
+const lazyDependencies = {
+  name: 'lazy-dependencies',
+  setup (b) {
+    b.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).join('|')})$`) }, async (args) => {
+      if (args.pluginData?.real === true) return undefined
+      const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { real: true } })
+      if (real.errors.length > 0) return { errors: real.errors }
+      return { path: real.path, namespace: 'lazy', pluginData: { name: args.path } }
+    })
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ contents: LAZY[args.pluginData.name](args.path), loader: 'js', resolveDir: pkg }))
+  }
+}
+
 const pkg = fileURLToPath(new URL('..', import.meta.url))
 await build({
   absWorkingDir: pkg,
@@ -41,6 +73,6 @@ await build({
   target: 'node20',
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [bundleLazyRequires],
+  plugins: [bundleLazyRequires, lazyDependencies],
   logLevel: 'warning'
 })

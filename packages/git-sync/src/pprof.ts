@@ -1,12 +1,18 @@
 // --http-pprof: the anchor serves Go's pprof at /debug/pprof/; we serve Node's equivalents
 // there: a heap snapshot and a CPU profile (both loadable in Chrome DevTools).
 
-import { Session } from 'node:inspector'
-import { getHeapSnapshot } from 'node:v8'
+import type { Session as InspectorSession } from 'node:inspector'
+import type { getHeapSnapshot as GetHeapSnapshot } from 'node:v8'
+import { createRequire } from 'node:module'
 import type { Route } from '@pod-patterns/runtime'
 
+// Loaded on the first request, not at start-up: most runs never serve a profile.
+const require = createRequire(import.meta.url)
+const inspector = (): { Session: typeof InspectorSession } => require('node:inspector') as { Session: typeof InspectorSession }
+const v8 = (): { getHeapSnapshot: typeof GetHeapSnapshot } => require('node:v8') as { getHeapSnapshot: typeof GetHeapSnapshot }
+
 async function cpuProfile (ms: number): Promise<string> {
-  const session = new Session()
+  const session = new (inspector().Session)()
   session.connect()
   const post = async (method: string, params?: object): Promise<unknown> => await new Promise((resolve, reject) => {
     session.post(method, params ?? {}, (err, result) => { if (err !== null) reject(err); else resolve(result) })
@@ -38,7 +44,7 @@ export function pprofRoutes (): Route[] {
       path: '/debug/pprof/heap',
       handler: (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-disposition': 'attachment; filename="git-sync.heapsnapshot"' })
-        getHeapSnapshot().pipe(res)
+        v8().getHeapSnapshot().pipe(res)
       }
     },
     {

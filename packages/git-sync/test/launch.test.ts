@@ -1,4 +1,4 @@
-// The bin as users and the image run it (dist/src/launch.js): the bundled CLI with V8's compile
+// The bin as users and the image run it (dist/src/launch.cjs): the bundled CLI with V8's compile
 // cache. A broken cache location or a bad flag value must not cost the CLI anything.
 
 import assert from 'node:assert/strict'
@@ -11,7 +11,7 @@ after(cleanupAll)
 
 void describe('the git-sync bin', () => {
   void test('runs the CLI when NODE_COMPILE_CACHE names a place that cannot hold a cache', async () => {
-    assert.match(BIN, /launch\.js$/)
+    assert.match(BIN, /launch\.cjs$/)
     const file = join(tempDir(), 'a-file')
     writeFileSync(file, 'not a directory')
     for (const dir of ['/dev/null/no-such-dir', '', file, join(file, 'below-a-file')]) {
@@ -33,5 +33,21 @@ void describe('the git-sync bin', () => {
     assert.equal(p.exitCode, 2, p.output)
     assert.match(p.stderr, /--reuse-unchanged-files/)
     assert.match(p.stderr, /sometimes/)
+  })
+})
+
+void describe('simple-git tracing in the bundled CLI', () => {
+  // The bundle swaps `debug` for a stand-in that loads it only when DEBUG is set (start-up time).
+  void test('DEBUG=simple-git traces the git commands, as with the unbundled CLI; without DEBUG nothing is traced', async () => {
+    const root = tempDir()
+    const on = await runSync(['--repo=file:///nonexistent-repo-for-debug', `--root=${root}`, '--one-time'], { env: { ...process.env, DEBUG: 'simple-git' } })
+    assert.notEqual(on.exitCode, 0, on.output)
+    assert.match(on.stderr, /simple-git/, on.output)
+    assert.match(on.stderr, /nonexistent-repo-for-debug/, on.output)
+    const env = { ...process.env }
+    delete env.DEBUG
+    const off = await runSync(['--repo=file:///nonexistent-repo-for-debug', `--root=${tempDir()}`, '--one-time'], { env })
+    assert.notEqual(off.exitCode, 0, off.output)
+    assert.doesNotMatch(off.stderr, /simple-git/, off.output)
   })
 })

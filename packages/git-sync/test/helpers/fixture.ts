@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import type { Readable } from 'node:stream'
 
 // The package's bin, as users and the image run it: the bundled CLI (dist/src/main.js when unbundled).
-export const BIN = fileURLToPath(new URL('../../src/launch.js', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../src/launch.cjs', import.meta.url))
 export const NODE = process.env.POD_PATTERNS_NODE ?? process.execPath
 
 const cleanups: Array<() => void | Promise<void>> = []
