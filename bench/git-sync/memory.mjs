@@ -133,6 +133,8 @@ export async function measureMemory ({ sizeMb = 200, limitMb = 80, image = 'loca
   try { execFileSync('podman', ['image', 'exists', image]) } catch { return { skipped: `podman or the image ${image} is not available (build it with scripts/build-images.sh)` } }
   const dist = join(REPO_ROOT, 'packages/git-sync/dist/src')
   const runtimeDist = join(REPO_ROOT, 'packages/runtime/dist/src')
+  // The bin loads the bundled CLI (dist/cli): mount it too, or the image's own build would run.
+  const cliDist = join(REPO_ROOT, 'packages/git-sync/dist/cli')
   if (!existsSync(join(dist, 'main.js'))) return { skipped: 'packages/git-sync is not built (pnpm build)' }
   const work = mkdtempSync(join(tmpdir(), 'gs-mem-'))
   const name = `gs-mem-${process.pid}-${Date.now()}`
@@ -159,7 +161,7 @@ export async function measureMemory ({ sizeMb = 200, limitMb = 80, image = 'loca
       const cname = `${name}-${phases.length}`
       names.push(cname)
       const args = ['run', '-d', '--name', cname, '--network', 'host', '--memory', `${limitMb}m`, '--memory-swap', `${limitMb}m`,
-        '-v', `${dist}:/opt/pod-patterns/git-sync/dist/src:ro`, '-v', `${runtimeDist}:${runtimeMount}:ro`, '-v', `${vol}:/git`,
+        '-v', `${dist}:/opt/pod-patterns/git-sync/dist/src:ro`, '-v', `${cliDist}:/opt/pod-patterns/git-sync/dist/cli:ro`, '-v', `${runtimeDist}:${runtimeMount}:ro`, '-v', `${vol}:/git`,
         image, `--repo=git://127.0.0.1:${port}/big.git`, '--root=/git', '--link=link', '--one-time', '-v', '1']
       log(`memory (${phase}): podman ${args.join(' ')}`)
       phases.push({ phase, ...await runSampled(args) })
