@@ -61,6 +61,9 @@ export interface GitSyncConfig {
   exechookCommand: string
   exechookTimeout: number
   exechookBackoff: number
+  prePublishExechookCommand: string
+  prePublishExechookTimeout: number
+  prePublishExechookBackoff: number
   httpBind: string
   httpMetrics: boolean
   httpPprof: boolean
@@ -170,6 +173,9 @@ export const table: ConfigTable = {
     { group: H, name: 'exechook-command', type: 'string', legacyEnv: true, default: '', help: 'A command run in the new worktree after each sync that changed the hash (and once at start-up), with $GITSYNC_HASH set.', placeholder: 'CMD' },
     { group: H, name: 'exechook-timeout', type: 'duration', legacyEnv: true, default: 30_000, min: 1, help: 'How long the exec hook may run.' },
     { group: H, name: 'exechook-backoff', type: 'duration', legacyEnv: true, default: 3000, min: 1, help: 'How long to wait before retrying a failed exec hook.' },
+    { group: H, name: 'pre-publish-exechook-command', type: 'string', default: '', help: 'A command run in the new worktree, with $GITSYNC_HASH set, before the link moves to it; the link moves when its first run ends. A failed run does not stop the publish: it is retried, and a --one-time run exits 1.', placeholder: 'CMD' },
+    { group: H, name: 'pre-publish-exechook-timeout', type: 'duration', default: 30_000, min: 1, help: 'How long the pre-publish exec hook may run.' },
+    { group: H, name: 'pre-publish-exechook-backoff', type: 'duration', default: 3000, min: 1, help: 'How long to wait before retrying a failed pre-publish exec hook.' },
 
     { group: HTTP, name: 'http-bind', type: 'string', legacyEnv: true, default: '', help: 'The address (host:port or :port) of the HTTP server; empty: no server.', placeholder: 'ADDR' },
     { group: HTTP, name: 'http-metrics', type: 'bool', legacyEnv: true, default: false, help: 'Serve Prometheus metrics on /metrics (needs --http-bind; off by default, as in the anchor).' },
@@ -318,6 +324,10 @@ export function validateConfig (config: Readonly<GitSyncConfig>, parsed?: Parsed
   if (c.exechookCommand !== '') {
     if (c.exechookTimeout < 1000) throw new ConfigError('--exechook-timeout must be at least 1s', '--exechook-timeout')
     if (c.exechookBackoff < 1000) throw new ConfigError('--exechook-backoff must be at least 1s', '--exechook-backoff')
+  }
+  if (c.prePublishExechookCommand !== '') {
+    if (c.prePublishExechookTimeout < 1000) throw new ConfigError('--pre-publish-exechook-timeout must be at least 1s', '--pre-publish-exechook-timeout')
+    if (c.prePublishExechookBackoff < 1000) throw new ConfigError('--pre-publish-exechook-backoff must be at least 1s', '--pre-publish-exechook-backoff')
   }
   if (c.webhookUrl !== '') {
     if (c.webhookTimeout < 1000) throw new ConfigError('--webhook-timeout must be at least 1s', '--webhook-timeout')

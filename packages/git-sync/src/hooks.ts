@@ -1,10 +1,12 @@
 // The exec hook and webhook: run after a sync that changed the hash (and once at start-up),
-// asynchronously, coalesced to the latest hash, retried with backoff until one succeeds.
+// asynchronously, coalesced to the latest hash, retried with backoff until one succeeds. The
+// pre-publish exec hook runs the same way, but before the link moves, which waits for its
+// first run (sendAndWait).
 
 import { spawn } from 'node:child_process'
 import type { Logger } from '@pod-patterns/runtime'
 
-export type HookName = 'exechook' | 'webhook'
+export type HookName = 'exechook' | 'webhook' | 'pre-publish-exechook'
 
 export interface Hook {
   readonly name: HookName
@@ -12,9 +14,9 @@ export interface Hook {
   run: (hash: string, worktree: string) => Promise<void>
 }
 
-export function execHook (command: string, timeoutMs: number, logger: Logger): Hook {
+export function execHook (command: string, timeoutMs: number, logger: Logger, name: 'exechook' | 'pre-publish-exechook' = 'exechook'): Hook {
   return {
-    name: 'exechook',
+    name,
     async run (hash, worktree) {
       await new Promise<void>((resolve, reject) => {
         const child = spawn(command, [], {
@@ -30,9 +32,9 @@ export function execHook (command: string, timeoutMs: number, logger: Logger): H
         child.on('error', (err) => { clearTimeout(timer); reject(err) })
         child.on('close', (code, sig) => {
           clearTimeout(timer)
-          if (out.trim() !== '') logger.debug({ hook: 'exechook', output: out.trim() }, 'exechook output')
+          if (out.trim() !== '') logger.debug({ hook: name, output: out.trim() }, `${name} output`)
           if (code === 0) resolve()
-          else reject(new Error(sig !== null ? `exechook killed by ${sig}${sig === 'SIGKILL' ? ' (timeout)' : ''}` : `exechook exited ${String(code)}: ${out.trim().slice(-500)}`))
+          else reject(new Error(sig !== null ? `${name} killed by ${sig}${sig === 'SIGKILL' ? ' (timeout)' : ''}` : `${name} exited ${String(code)}: ${out.trim().slice(-500)}`))
         })
       })
     }
@@ -56,13 +58,20 @@ export function webHook (url: string, method: string, successStatus: number, tim
   }
 }
 
+interface Job {
+  hash: string
+  worktree: string
+  /** Told the outcome of the job's first run (sendAndWait). */
+  firstRun?: (ok: boolean) => void
+}
+
 /** Runs one hook in the background, always for the newest hash it was given. */
 export class HookRunner {
   private readonly hook: Hook
   private readonly backoffMs: number
   private readonly logger: Logger
   private readonly count: (status: 'success' | 'error') => void
-  private pending: { hash: string, worktree: string } | undefined
+  private pending: Job | undefined
   private running: Promise<void> | undefined
   private stopped = false
   private wake: (() => void) | undefined
@@ -78,7 +87,22 @@ export class HookRunner {
 
   /** Queues hash; a hash queued while an older one is retrying replaces it. */
   send (hash: string, worktree: string): void {
-    this.pending = { hash, worktree }
+    this.queue({ hash, worktree })
+  }
+
+  /**
+   * Like send, and resolves when the first run for hash has ended: true if it succeeded. A
+   * failed run is retried in the background, as with send; false also when stopped first.
+   */
+  async sendAndWait (hash: string, worktree: string): Promise<boolean> {
+    if (this.stopped) return false
+    return await new Promise<boolean>((resolve) => { this.queue({ hash, worktree, firstRun: resolve }) })
+  }
+
+  private queue (job: Job): void {
+    // A job replaced before it ran never has a first run.
+    this.pending?.firstRun?.(false)
+    this.pending = job
     this.wake?.()
     this.running ??= this.loop().finally(() => { this.running = undefined })
   }
@@ -102,6 +126,8 @@ export class HookRunner {
       const job = this.pending
       this.pending = undefined
       const ok = await this.runOnce(job.hash, job.worktree)
+      job.firstRun?.(ok)
+      job.firstRun = undefined
       if (!ok && !this.stopped) {
         // Retry the same hash unless a newer one arrived meanwhile.
         this.pending ??= job
@@ -116,6 +142,7 @@ export class HookRunner {
 
   async stop (): Promise<void> {
     this.stopped = true
+    this.pending?.firstRun?.(false)
     this.wake?.()
     await this.running
   }

@@ -140,6 +140,12 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
   const hookCount = (name: HookName) => (status: 'success' | 'error') => metrics.hooks.inc({ name, status })
   const hooks: HookRunner[] = []
   if (config.exechookCommand !== '') hooks.push(new HookRunner(execHook(config.exechookCommand, config.exechookTimeout, logger), config.exechookBackoff, logger, hookCount('exechook')))
+  // Before the link moves, not after: its own runner, waited for by the sync (see beforePublish).
+  const prePublish = config.prePublishExechookCommand === ''
+    ? undefined
+    : new HookRunner(execHook(config.prePublishExechookCommand, config.prePublishExechookTimeout, logger, 'pre-publish-exechook'), config.prePublishExechookBackoff, logger, hookCount('pre-publish-exechook'))
+  /** --one-time: a failed pre-publish hook run makes the exit code 1 (the commit is still published). */
+  let prePublishFailed = false
   if (config.webhookUrl !== '') hooks.push(new HookRunner(webHook(config.webhookUrl, config.webhookMethod, config.webhookSuccessStatus, config.webhookTimeout), config.webhookBackoff, logger, hookCount('webhook')))
 
   const state: SyncStatus = { hash: await repo.currentHash(), lastSuccess: undefined, consecutiveFailures: 0, lastError: undefined }
@@ -239,6 +245,16 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
       const result = await repo.sync(ac.signal, {
         onFetch: () => metrics.fetches.inc(),
         deferCleanup: () => rerun,
+        ...(prePublish !== undefined
+          ? {
+              // The link moves once the hook's first run has ended, whatever its outcome: a failed
+              // run is retried in the background (or, with --one-time, fails the exit code).
+              beforePublish: async (sha: string, worktree: string) => {
+                if (config.oneTime) prePublishFailed = !(await prePublish.runOnce(sha, worktree)) || prePublishFailed
+                else await prePublish.sendAndWait(sha, worktree)
+              }
+            }
+          : {}),
         ...(verifier !== undefined
           ? {
               verify: async (sha: string, obj: string, signal: AbortSignal) => {
@@ -304,7 +320,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
         if (state.hash !== undefined) {
           for (const h of hooks) hooksOk = (await h.runOnce(state.hash, repo.worktreePath(state.hash))) && hooksOk
         }
-        return hooksOk ? 0 : 1
+        return hooksOk && !prePublishFailed ? 0 : 1
       }
       if (ok && (fire || firstSuccessPending)) sendHooks()
       if (ok) firstSuccessPending = false
@@ -337,7 +353,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
   let closing: Promise<void> | undefined
   const closeParts = async (): Promise<void> => {
     closing ??= (async () => {
-      await Promise.all(hooks.map(async (h) => { await h.stop() }))
+      await Promise.all([...hooks, ...(prePublish === undefined ? [] : [prePublish])].map(async (h) => { await h.stop() }))
       if (config.syncSignal !== '') process.off(config.syncSignal, signalHandler)
       await ops?.stop()
       await verifier?.close()

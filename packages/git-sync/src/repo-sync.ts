@@ -25,6 +25,8 @@ export interface SyncHooks {
   /** Called after fetching, before publishing; throws to refuse the commit. */
   verify?: (sha: string, fetchedObject: string, signal: AbortSignal) => Promise<void>
   onFetch?: () => void
+  /** Called with the new worktree ready, before the link moves to it (the pre-publish hook). */
+  beforePublish?: (sha: string, worktree: string) => Promise<void>
   /**
    * Asked after the link moved: true when another sync is already due, so the old worktree's
    * removal (and prune/gc) waits for that sync instead of delaying it. Deferred at most once.
@@ -224,6 +226,10 @@ export class RepoSync {
     hooks.onFetch?.()
     if (hooks.verify !== undefined) await hooks.verify(sha, obj, signal)
     await this.addWorktree(sha, signal, current)
+    if (hooks.beforePublish !== undefined) {
+      await hooks.beforePublish(sha, this.worktreePath(sha))
+      signal.throwIfAborted() // the sync's deadline passed while the hook ran
+    }
     await this.swapLink(sha, current)
     await this.cleanup(sha, signal, hooks.deferCleanup)
     return { hash: sha, changed: true, fetched: true }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe } from 'node:test'
-import { cleanupAll, fileIn, readIf, runSync, script, sleep, startSync, waitFor, waitForContent } from './helpers/fixture.js'
+import { cleanupAll, fileIn, linkSha, readIf, runSync, script, sleep, startSync, waitFor, waitForContent } from './helpers/fixture.js'
 import { conformance, newCase } from './helpers/case.js'
 import { recordingServer } from './helpers/servers.js'
 
@@ -85,6 +85,96 @@ void describe('conformance: exechook', { concurrency: 2 }, () => {
     assert.equal(p.exitCode, 0, p.output)
     const { execFileSync } = await import('node:child_process')
     assert.match(execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }), /^file$/m)
+  })
+})
+
+/**
+ * A pre-publish hook script: records its run, the hash it was given, where the link pointed
+ * while it ran (so a test can tell it ran before the publish), and copies file into the worktree.
+ */
+function prePublishScript (dir: string, link: string, failRuns = 0): { path: string, runlog: string } {
+  const runlog = join(dir, 'pre-runlog')
+  writeFileSync(runlog, '')
+  const path = script(dir, 'pre-publish.sh', [
+    `date >> ${runlog}`,
+    'echo "$GITSYNC_HASH" > pre-publish-hash',
+    `basename "$(readlink ${link} 2>/dev/null || echo none)" > pre-publish-saw-link`,
+    'cat file > pre-publish-exechook',
+    // Fails its first failRuns runs (counted in the run log), then succeeds.
+    `[ "$(wc -l < ${runlog})" -gt ${failRuns} ] || exit 1`,
+    'exit 0'
+  ].join('\n'))
+  return { path, runlog }
+}
+
+void describe('conformance: pre-publish exechook', { concurrency: 2 }, () => {
+  // kubernetes/git-sync#990's flags. The link moves when the hook's first run has ended, so what
+  // it does to the new worktree is there before readers see it.
+  void conformance('pre_publish_exechook_success', async () => {
+    const c = newCase('pre_publish_exechook_success')
+    const h = prePublishScript(c.dir, c.link)
+    c.repo.commit('pre_publish_exechook_success 1')
+    const first = c.repo.head()
+    const p = startSync(c.args('--period=100ms', `--pre-publish-exechook-command=${h.path}`))
+    await waitFor(() => linkSha(c.link) === first, 60_000, () => p.output)
+    // Published only after the hook ran: its file is there the moment the link is.
+    assert.equal(fileIn(c.link, 'pre-publish-exechook'), 'pre_publish_exechook_success 1')
+    assert.equal(fileIn(c.link, 'pre-publish-hash'), first)
+    assert.equal(fileIn(c.link, 'pre-publish-saw-link'), 'none')
+    assert.equal(lines(h.runlog), 1)
+    c.repo.commit('pre_publish_exechook_success 2')
+    const second = c.repo.head()
+    await waitFor(() => linkSha(c.link) === second, 60_000, () => p.output)
+    assert.equal(fileIn(c.link, 'pre-publish-exechook'), 'pre_publish_exechook_success 2')
+    assert.equal(fileIn(c.link, 'pre-publish-saw-link'), first)
+    assert.equal(lines(h.runlog), 2)
+  })
+
+  void conformance('pre_publish_exechook_fail_retry', async () => {
+    const c = newCase('pre_publish_exechook_fail_retry')
+    // Fails twice, then succeeds: the commit is published after the first (failed) run, and the
+    // hook is retried with backoff until it succeeds.
+    const h = prePublishScript(c.dir, c.link, 2)
+    const p = startSync(c.httpArgs('--period=100ms', `--pre-publish-exechook-command=${h.path}`, '--pre-publish-exechook-backoff=1s'))
+    await waitFor(() => fileIn(c.link) === 'pre_publish_exechook_fail_retry', 60_000, () => p.output)
+    await waitFor(() => lines(h.runlog) >= 3, 60_000, () => p.output)
+    await sleep(1500)
+    assert.equal(lines(h.runlog), 3, 'no more runs after the one that succeeded')
+    const port = await p.httpPort()
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    assert.match(metrics, /git_sync_hook_run_count_total\{name="pre-publish-exechook",status="error"\} 2/)
+    assert.match(metrics, /git_sync_hook_run_count_total\{name="pre-publish-exechook",status="success"\} 1/)
+  })
+
+  void conformance('pre_publish_exechook_fail_once', async () => {
+    const c = newCase('pre_publish_exechook_fail_once')
+    const h = prePublishScript(c.dir, c.link, 1000)
+    const p = await runSync(c.args('--one-time', `--pre-publish-exechook-command=${h.path}`, '--pre-publish-exechook-backoff=1s'))
+    // As the anchor's case: the run fails, yet the commit is published.
+    assert.notEqual(p.exitCode, 0, p.output)
+    assert.equal(fileIn(c.link), 'pre_publish_exechook_fail_once')
+    assert.equal(fileIn(c.link, 'pre-publish-saw-link'), 'none')
+    assert.equal(lines(h.runlog), 1)
+  })
+
+  void conformance('pre_publish_exechook_success_once', async () => {
+    const c = newCase('pre_publish_exechook_success_once')
+    const h = prePublishScript(c.dir, c.link)
+    const p = await runSync(c.args('--one-time', `--pre-publish-exechook-command=${h.path}`))
+    assert.equal(p.exitCode, 0, p.output)
+    assert.equal(fileIn(c.link, 'pre-publish-exechook'), 'pre_publish_exechook_success_once')
+    assert.equal(lines(h.runlog), 1)
+  })
+
+  void conformance('pre_publish_exechook_bad_flags', async () => {
+    const c = newCase('pre_publish_exechook_bad_flags')
+    const timeout = await runSync(c.args('--one-time', '--pre-publish-exechook-command=/bin/true', '--pre-publish-exechook-timeout=500ms'))
+    assert.equal(timeout.exitCode, 1, timeout.output)
+    assert.match(timeout.stderr, /--pre-publish-exechook-timeout must be at least 1s/)
+    const backoff = await runSync(c.args('--one-time', '--pre-publish-exechook-command=/bin/true', '--pre-publish-exechook-backoff=soon'))
+    assert.equal(backoff.exitCode, 2, backoff.output)
+    assert.match(backoff.stderr, /--pre-publish-exechook-backoff/)
+    assert.equal(linkSha(c.link), undefined, 'nothing synced')
   })
 })
 

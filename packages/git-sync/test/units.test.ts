@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict'
 import { createHmac, createVerify, generateKeyPairSync } from 'node:crypto'
 import { describe, test } from 'node:test'
+import { createLogger } from '@pod-patterns/runtime'
 import { githubAppJwt, refMatches, splitUrlCredentials, verifyPush } from '../src/index.js'
+import { HookRunner, type Hook } from '../src/hooks.js'
 
 void describe('trigger verification', () => {
   const body = Buffer.from('{"ref":"refs/heads/main"}')
@@ -51,5 +53,51 @@ void describe('GitHub App JWT', () => {
     const v = createVerify('RSA-SHA256')
     v.update(`${h}.${p}`)
     assert.ok(v.verify(publicKey, Buffer.from(s, 'base64url')))
+  })
+})
+
+void describe('HookRunner.sendAndWait (the pre-publish hook)', () => {
+  const quiet = createLogger({ name: 'test', level: 'silent' })
+  /** A hook whose runs fail while `failing` is true; records the hashes it ran for. */
+  const flaky = (): { hook: Hook, runs: string[], setFailing: (f: boolean) => void } => {
+    const runs: string[] = []
+    let failing = true
+    return {
+      runs,
+      setFailing: (f) => { failing = f },
+      hook: { name: 'pre-publish-exechook', run: async (hash) => { runs.push(hash); await Promise.resolve(); if (failing) throw new Error('hook failed') } }
+    }
+  }
+
+  void test('resolves with the first run\'s outcome; a failed run is retried in the background until it succeeds', async () => {
+    const f = flaky()
+    const counts: string[] = []
+    const r = new HookRunner(f.hook, 20, quiet, (s) => { counts.push(s) })
+    assert.equal(await r.sendAndWait('a', '/tmp'), false)
+    assert.deepEqual(f.runs, ['a'])
+    await new Promise((resolve) => setTimeout(resolve, 70))
+    assert.ok(f.runs.length >= 2, 'retried with backoff')
+    f.setFailing(false)
+    await new Promise((resolve) => setTimeout(resolve, 70))
+    const settled = f.runs.length
+    await new Promise((resolve) => setTimeout(resolve, 70))
+    assert.equal(f.runs.length, settled, 'no runs after one succeeded')
+    assert.equal(counts.at(-1), 'success')
+    assert.equal(await r.sendAndWait('b', '/tmp'), true)
+    assert.equal(f.runs.at(-1), 'b')
+    await r.stop()
+  })
+
+  void test('a newer hash replaces one still being retried; stopping answers false and runs nothing more', async () => {
+    const f = flaky()
+    const r = new HookRunner(f.hook, 10_000, quiet, () => undefined)
+    assert.equal(await r.sendAndWait('old', '/tmp'), false)
+    // 'old' waits 10 s to be retried; 'new' wakes the runner and runs at once.
+    f.setFailing(false)
+    assert.equal(await r.sendAndWait('new', '/tmp'), true)
+    assert.deepEqual(f.runs, ['old', 'new'])
+    await r.stop()
+    assert.equal(await r.sendAndWait('late', '/tmp'), false)
+    assert.deepEqual(f.runs, ['old', 'new'])
   })
 })
