@@ -129,8 +129,10 @@ export class HookRunner {
       job.firstRun?.(ok)
       job.firstRun = undefined
       if (!ok && !this.stopped) {
-        // Retry the same hash unless a newer one arrived meanwhile.
+        // Retry the same hash unless a newer one arrived meanwhile. A newer one that a sync is
+        // waiting for (sendAndWait) runs at once; otherwise the backoff comes first.
         this.pending ??= job
+        if (this.pending.firstRun !== undefined) continue
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.backoffMs)
           this.wake = () => { clearTimeout(t); resolve() }

@@ -100,4 +100,30 @@ void describe('HookRunner.sendAndWait (the pre-publish hook)', () => {
     assert.equal(await r.sendAndWait('late', '/tmp'), false)
     assert.deepEqual(f.runs, ['old', 'new'])
   })
+
+  void test('a hash a sync waits for does not wait out the backoff of an older hash that failed', async () => {
+    let release: (() => void) | undefined
+    const runs: string[] = []
+    const hook: Hook = {
+      name: 'pre-publish-exechook',
+      run: async (hash) => {
+        runs.push(hash)
+        if (hash === 'old') {
+          await new Promise<void>((resolve) => { release = resolve })
+          throw new Error('old fails')
+        }
+      }
+    }
+    const r = new HookRunner(hook, 60_000, quiet, () => undefined)
+    r.send('old', '/tmp')
+    while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 5))
+    // 'new' is queued while 'old' is still running; 'old' then fails.
+    const waited = r.sendAndWait('new', '/tmp')
+    const t0 = Date.now()
+    release()
+    assert.equal(await waited, true)
+    assert.ok(Date.now() - t0 < 5000, 'ran without the 60 s backoff')
+    assert.deepEqual(runs, ['old', 'new'])
+    await r.stop()
+  })
 })
