@@ -36,7 +36,7 @@ export default tseslint.config(
   {
     // CommonJS TypeScript (the git-sync bin): `import x = require()` is its import syntax.
     files: ['**/*.cts'],
-    rules: { '@typescript-eslint/no-require-imports': 'off' }
+    rules: { '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true }] }
   },
   {
     // CLIs and scripts decide their exit codes.

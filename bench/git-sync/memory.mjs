@@ -135,7 +135,7 @@ export async function measureMemory ({ sizeMb = 200, limitMb = 80, image = 'loca
   const runtimeDist = join(REPO_ROOT, 'packages/runtime/dist/src')
   // The bin loads the bundled CLI (dist/cli): mount it too, or the image's own build would run.
   const cliDist = join(REPO_ROOT, 'packages/git-sync/dist/cli')
-  if (!existsSync(join(dist, 'main.js'))) return { skipped: 'packages/git-sync is not built (pnpm build)' }
+  if (!existsSync(join(dist, 'main.js')) || !existsSync(join(cliDist, 'git-sync.cjs'))) return { skipped: 'packages/git-sync is not built (pnpm build)' }
   const work = mkdtempSync(join(tmpdir(), 'gs-mem-'))
   const name = `gs-mem-${process.pid}-${Date.now()}`
   const names = []

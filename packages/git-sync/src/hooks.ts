@@ -10,30 +10,41 @@ export type HookName = 'exechook' | 'webhook' | 'pre-publish-exechook'
 
 export interface Hook {
   readonly name: HookName
-  /** Runs once for hash; throws on failure. */
-  run: (hash: string, worktree: string) => Promise<void>
+  /** Runs once for hash; throws on failure. Aborting signal stops the run, which then throws. */
+  run: (hash: string, worktree: string, signal: AbortSignal) => Promise<void>
 }
 
 export function execHook (command: string, timeoutMs: number, logger: Logger, name: 'exechook' | 'pre-publish-exechook' = 'exechook'): Hook {
   return {
     name,
-    async run (hash, worktree) {
+    async run (hash, worktree, signal) {
+      signal.throwIfAborted()
       await new Promise<void>((resolve, reject) => {
         const child = spawn(command, [], {
           cwd: worktree,
           env: { ...process.env, GITSYNC_HASH: hash },
-          stdio: ['ignore', 'pipe', 'pipe']
+          stdio: ['ignore', 'pipe', 'pipe'],
+          // Its own process group, so that stopping it stops what it started too (a script's
+          // `sleep` would otherwise keep running, and keep its output open, after the script).
+          detached: true
         })
         let out = ''
         const keep = (d: Buffer): void => { out = (out + d.toString()).slice(-4096) }
         child.stdout.on('data', keep)
         child.stderr.on('data', keep)
-        const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
-        child.on('error', (err) => { clearTimeout(timer); reject(err) })
+        const kill = (): void => {
+          try { process.kill(-(child.pid as number), 'SIGKILL') } catch { child.kill('SIGKILL') }
+        }
+        const timer = setTimeout(kill, timeoutMs)
+        const stop = kill
+        signal.addEventListener('abort', stop, { once: true })
+        child.on('error', (err) => { clearTimeout(timer); signal.removeEventListener('abort', stop); reject(err) })
         child.on('close', (code, sig) => {
           clearTimeout(timer)
+          signal.removeEventListener('abort', stop)
           if (out.trim() !== '') logger.debug({ hook: name, output: out.trim() }, `${name} output`)
           if (code === 0) resolve()
+          else if (signal.aborted) reject(new Error(`${name} stopped: ${String((signal.reason as Error | undefined)?.message ?? signal.reason)}`))
           else reject(new Error(sig !== null ? `${name} killed by ${sig}${sig === 'SIGKILL' ? ' (timeout)' : ''}` : `${name} exited ${String(code)}: ${out.trim().slice(-500)}`))
         })
       })
@@ -44,8 +55,8 @@ export function execHook (command: string, timeoutMs: number, logger: Logger, na
 export function webHook (url: string, method: string, successStatus: number, timeoutMs: number): Hook {
   return {
     name: 'webhook',
-    async run (hash) {
-      const req = fetch(url, { method, headers: { 'Gitsync-Hash': hash }, signal: AbortSignal.timeout(timeoutMs) })
+    async run (hash, _worktree, signal) {
+      const req = fetch(url, { method, headers: { 'Gitsync-Hash': hash }, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) })
       // 0 or -1: fire and forget, the answer does not matter.
       if (successStatus <= 0) {
         req.then(async (r) => { await r.body?.cancel() }, () => undefined)
@@ -63,6 +74,8 @@ interface Job {
   worktree: string
   /** Told the outcome of the job's first run (sendAndWait). */
   firstRun?: (ok: boolean) => void
+  /** Set when the waiting sync gave up before the first run ended: its commit was not published. */
+  abandoned?: boolean
 }
 
 /** Runs one hook in the background, always for the newest hash it was given. */
@@ -72,8 +85,11 @@ export class HookRunner {
   private readonly logger: Logger
   private readonly count: (status: 'success' | 'error') => void
   private pending: Job | undefined
+  /** The run in progress, and how to stop it. */
+  private current: { job: Job, stop: AbortController } | undefined
   private running: Promise<void> | undefined
   private stopped = false
+  private readonly stopping = new AbortController()
   private wake: (() => void) | undefined
 
   constructor (hook: Hook, backoffMs: number, logger: Logger, count: (status: 'success' | 'error') => void) {
@@ -92,29 +108,57 @@ export class HookRunner {
 
   /**
    * Like send, and resolves when the first run for hash has ended: true if it succeeded. A
-   * failed run is retried in the background, as with send; false also when stopped first.
+   * failed run is retried in the background, as with send. False also when the runner stops or
+   * `signal` aborts first; an aborted signal stops that run and drops the hash (no retries).
    */
-  async sendAndWait (hash: string, worktree: string): Promise<boolean> {
-    if (this.stopped) return false
-    return await new Promise<boolean>((resolve) => { this.queue({ hash, worktree, firstRun: resolve }) })
+  async sendAndWait (hash: string, worktree: string, signal?: AbortSignal): Promise<boolean> {
+    if (this.stopped || signal?.aborted === true) return false
+    return await new Promise<boolean>((resolve) => {
+      const job: Job = { hash, worktree }
+      const giveUp = (): void => {
+        job.abandoned = true
+        if (this.pending === job) this.pending = undefined
+        if (this.current?.job === job) this.current.stop.abort(signal?.reason)
+        job.firstRun?.(false)
+      }
+      job.firstRun = (ok) => {
+        job.firstRun = undefined
+        signal?.removeEventListener('abort', giveUp)
+        resolve(ok)
+      }
+      signal?.addEventListener('abort', giveUp, { once: true })
+      this.queue(job)
+    })
   }
 
   private queue (job: Job): void {
     // A job replaced before it ran never has a first run.
     this.pending?.firstRun?.(false)
     this.pending = job
+    // A retry in progress gives way to a hash a sync is waiting for.
+    if (job.firstRun !== undefined && this.current !== undefined && this.current.job.firstRun === undefined) {
+      this.current.stop.abort(new Error(`a newer hash (${job.hash}) is waiting`))
+    }
     this.wake?.()
     this.running ??= this.loop().finally(() => { this.running = undefined })
   }
 
-  /** Runs once in the foreground (for --one-time); true on success. */
-  async runOnce (hash: string, worktree: string): Promise<boolean> {
+  /**
+   * Runs once in the foreground (for --one-time); true on success. The run stops when `signal`
+   * aborts or the runner stops; a stopped run is logged but not counted.
+   */
+  async runOnce (hash: string, worktree: string, signal?: AbortSignal): Promise<boolean> {
+    const stop = signal === undefined ? this.stopping.signal : AbortSignal.any([signal, this.stopping.signal])
     try {
-      await this.hook.run(hash, worktree)
+      await this.hook.run(hash, worktree, stop)
       this.count('success')
       this.logger.info({ hook: this.hook.name, hash }, 'hook succeeded')
       return true
     } catch (err) {
+      if (stop.aborted) {
+        this.logger.info({ hook: this.hook.name, hash, reason: String((stop.reason as Error | undefined)?.message ?? stop.reason) }, 'hook run stopped')
+        return false
+      }
       this.count('error')
       this.logger.error({ hook: this.hook.name, hash, err }, 'hook failed')
       return false
@@ -125,10 +169,12 @@ export class HookRunner {
     while (!this.stopped && this.pending !== undefined) {
       const job = this.pending
       this.pending = undefined
-      const ok = await this.runOnce(job.hash, job.worktree)
+      const stop = new AbortController()
+      this.current = { job, stop }
+      const ok = await this.runOnce(job.hash, job.worktree, stop.signal)
+      this.current = undefined
       job.firstRun?.(ok)
-      job.firstRun = undefined
-      if (!ok && !this.stopped) {
+      if (!ok && !this.stopped && job.abandoned !== true) {
         // Retry the same hash unless a newer one arrived meanwhile. A newer one that a sync is
         // waiting for (sendAndWait) runs at once; otherwise the backoff comes first.
         this.pending ??= job
@@ -142,9 +188,11 @@ export class HookRunner {
     }
   }
 
+  /** Stops: a run in progress is stopped (its child killed), nothing more runs. */
   async stop (): Promise<void> {
     this.stopped = true
     this.pending?.firstRun?.(false)
+    this.stopping.abort(new Error('shutting down'))
     this.wake?.()
     await this.running
   }

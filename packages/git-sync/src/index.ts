@@ -140,13 +140,14 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
   const hookCount = (name: HookName) => (status: 'success' | 'error') => metrics.hooks.inc({ name, status })
   const hooks: HookRunner[] = []
   if (config.exechookCommand !== '') hooks.push(new HookRunner(execHook(config.exechookCommand, config.exechookTimeout, logger), config.exechookBackoff, logger, hookCount('exechook')))
+  if (config.webhookUrl !== '') hooks.push(new HookRunner(webHook(config.webhookUrl, config.webhookMethod, config.webhookSuccessStatus, config.webhookTimeout), config.webhookBackoff, logger, hookCount('webhook')))
   // Before the link moves, not after: its own runner, waited for by the sync (see beforePublish).
   const prePublish = config.prePublishExechookCommand === ''
     ? undefined
     : new HookRunner(execHook(config.prePublishExechookCommand, config.prePublishExechookTimeout, logger, 'pre-publish-exechook'), config.prePublishExechookBackoff, logger, hookCount('pre-publish-exechook'))
+  const runners = prePublish === undefined ? hooks : [...hooks, prePublish]
   /** --one-time: a failed pre-publish hook run makes the exit code 1 (the commit is still published). */
   let prePublishFailed = false
-  if (config.webhookUrl !== '') hooks.push(new HookRunner(webHook(config.webhookUrl, config.webhookMethod, config.webhookSuccessStatus, config.webhookTimeout), config.webhookBackoff, logger, hookCount('webhook')))
 
   const state: SyncStatus = { hash: await repo.currentHash(), lastSuccess: undefined, consecutiveFailures: 0, lastError: undefined }
   let everSucceeded = false
@@ -249,9 +250,9 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
           ? {
               // The link moves once the hook's first run has ended, whatever its outcome: a failed
               // run is retried in the background (or, with --one-time, fails the exit code).
-              beforePublish: async (sha: string, worktree: string) => {
-                if (config.oneTime) prePublishFailed = !(await prePublish.runOnce(sha, worktree)) || prePublishFailed
-                else await prePublish.sendAndWait(sha, worktree)
+              beforePublish: async (sha: string, worktree: string, signal: AbortSignal) => {
+                if (config.oneTime) prePublishFailed = !(await prePublish.runOnce(sha, worktree, signal)) || prePublishFailed
+                else await prePublish.sendAndWait(sha, worktree, signal)
               }
             }
           : {}),
@@ -353,7 +354,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
   let closing: Promise<void> | undefined
   const closeParts = async (): Promise<void> => {
     closing ??= (async () => {
-      await Promise.all([...hooks, ...(prePublish === undefined ? [] : [prePublish])].map(async (h) => { await h.stop() }))
+      await Promise.all(runners.map(async (h) => { await h.stop() }))
       if (config.syncSignal !== '') process.off(config.syncSignal, signalHandler)
       await ops?.stop()
       await verifier?.close()
@@ -365,6 +366,8 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
     if (triggerTimer !== undefined) clearTimeout(triggerTimer)
     wakeSleep?.()
     current?.abort(new Error('shutting down'))
+    // Running hooks are stopped (their children killed) rather than waited for.
+    await Promise.all(runners.map(async (h) => { await h.stop() }))
     await done
     await closeParts()
   }

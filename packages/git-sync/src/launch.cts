@@ -26,6 +26,7 @@ if (process.env.NODE_COMPILE_CACHE === undefined && cache.enableCompileCache !==
   if (own.status === cache.constants.compileCacheStatus?.FAILED) cache.enableCompileCache()
 }
 if (fs.existsSync(bundle)) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the bundle is this file's job
   require(bundle)
 } else {
   import('./main.js').catch((err: unknown) => {

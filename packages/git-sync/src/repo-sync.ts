@@ -25,8 +25,11 @@ export interface SyncHooks {
   /** Called after fetching, before publishing; throws to refuse the commit. */
   verify?: (sha: string, fetchedObject: string, signal: AbortSignal) => Promise<void>
   onFetch?: () => void
-  /** Called with the new worktree ready, before the link moves to it (the pre-publish hook). */
-  beforePublish?: (sha: string, worktree: string) => Promise<void>
+  /**
+   * Called with the new worktree ready, before the link moves to it (the pre-publish hook).
+   * `signal` is the sync's: its deadline or shutdown.
+   */
+  beforePublish?: (sha: string, worktree: string, signal: AbortSignal) => Promise<void>
   /**
    * Asked after the link moved: true when another sync is already due, so the old worktree's
    * removal (and prune/gc) waits for that sync instead of delaying it. Deferred at most once.
@@ -227,8 +230,10 @@ export class RepoSync {
     if (hooks.verify !== undefined) await hooks.verify(sha, obj, signal)
     await this.addWorktree(sha, signal, current)
     if (hooks.beforePublish !== undefined) {
-      await hooks.beforePublish(sha, this.worktreePath(sha))
-      signal.throwIfAborted() // the sync's deadline passed while the hook ran
+      await hooks.beforePublish(sha, this.worktreePath(sha), signal)
+      // The sync's deadline passed (or shutdown began) while the hook ran: the hook was stopped,
+      // and like any step cut short this fails the sync; the next one starts over.
+      signal.throwIfAborted()
     }
     await this.swapLink(sha, current)
     await this.cleanup(sha, signal, hooks.deferCleanup)
@@ -282,7 +287,9 @@ export class RepoSync {
    */
   private async addWorktreeFrom (previous: string, sha: string, signal: AbortSignal): Promise<boolean> {
     const c = this.config
-    if (!c.reuseUnchangedFiles || c.sparseCheckoutFile !== '' || previous === sha) return false
+    // A pre-publish hook may write to the new tree's files: hard links shared with the published
+    // tree would carry its writes there, under readers' feet.
+    if (!c.reuseUnchangedFiles || c.sparseCheckoutFile !== '' || c.prePublishExechookCommand !== '' || previous === sha) return false
     const old = this.worktreePath(previous)
     if (!await this.worktreeIsSane(previous, signal)) return false
     // Submodules are separate repositories inside the tree: those get the whole checkout.

@@ -138,6 +138,8 @@ void describe('conformance: pre-publish exechook', { concurrency: 2 }, () => {
     const p = startSync(c.httpArgs('--period=100ms', `--pre-publish-exechook-command=${h.path}`, '--pre-publish-exechook-backoff=1s'))
     await waitFor(() => fileIn(c.link) === 'pre_publish_exechook_fail_retry', 60_000, () => p.output)
     await waitFor(() => lines(h.runlog) >= 3, 60_000, () => p.output)
+    // Published after the first, failed run: the retries saw the link at the new commit.
+    assert.equal(fileIn(c.link, 'pre-publish-saw-link'), c.repo.head())
     await sleep(1500)
     assert.equal(lines(h.runlog), 3, 'no more runs after the one that succeeded')
     const port = await p.httpPort()
@@ -149,9 +151,9 @@ void describe('conformance: pre-publish exechook', { concurrency: 2 }, () => {
   void conformance('pre_publish_exechook_fail_once', async () => {
     const c = newCase('pre_publish_exechook_fail_once')
     const h = prePublishScript(c.dir, c.link, 1000)
-    const p = await runSync(c.args('--one-time', `--pre-publish-exechook-command=${h.path}`, '--pre-publish-exechook-backoff=1s'))
+    const p = await runSync(c.args('--one-time', `--pre-publish-exechook-command=${h.path}`))
     // As the anchor's case: the run fails, yet the commit is published.
-    assert.notEqual(p.exitCode, 0, p.output)
+    assert.equal(p.exitCode, 1, p.output)
     assert.equal(fileIn(c.link), 'pre_publish_exechook_fail_once')
     assert.equal(fileIn(c.link, 'pre-publish-saw-link'), 'none')
     assert.equal(lines(h.runlog), 1)
@@ -164,6 +166,36 @@ void describe('conformance: pre-publish exechook', { concurrency: 2 }, () => {
     assert.equal(p.exitCode, 0, p.output)
     assert.equal(fileIn(c.link, 'pre-publish-exechook'), 'pre_publish_exechook_success_once')
     assert.equal(lines(h.runlog), 1)
+  })
+
+  void conformance('pre_publish_exechook_outlasting_sync_timeout', async () => {
+    const c = newCase('pre_publish_exechook_outlasting_sync_timeout')
+    const runlog = join(c.dir, 'slow-runlog')
+    const marker = join(c.dir, 'slow-hook-finished')
+    const slow = script(c.dir, 'slow-pre-publish.sh', `date >> ${runlog}\nsleep 3\ntouch ${marker}`)
+    const p = startSync(c.args('--period=100ms', '--max-failures=-1', '--sync-timeout=1s', `--pre-publish-exechook-command=${slow}`, '--pre-publish-exechook-timeout=60s'))
+    // Each attempt's hook is stopped at the sync's deadline; the sync fails without publishing.
+    await waitFor(() => lines(runlog) >= 2, 60_000, () => p.output)
+    assert.match(p.output, /sync timed out after 1s/)
+    assert.equal(linkSha(c.link), undefined, 'nothing published')
+    await sleep(3500)
+    assert.equal(readIf(marker), undefined, 'the hook processes were killed, none ran to its end')
+  })
+
+  void conformance('pre_publish_exechook_stopped_at_shutdown', async () => {
+    const c = newCase('pre_publish_exechook_stopped_at_shutdown')
+    const runlog = join(c.dir, 'slow-runlog')
+    const marker = join(c.dir, 'slow-hook-finished')
+    const slow = script(c.dir, 'slow-pre-publish.sh', `date >> ${runlog}\nsleep 5\ntouch ${marker}`)
+    const p = startSync(c.args('--period=100ms', `--pre-publish-exechook-command=${slow}`))
+    await waitFor(() => lines(runlog) >= 1, 60_000, () => p.output)
+    const t0 = Date.now()
+    p.signal('SIGTERM')
+    await p.exited
+    assert.ok(Date.now() - t0 < 3000, `SIGTERM took ${Date.now() - t0} ms: the hook was waited for`)
+    assert.equal(linkSha(c.link), undefined, 'nothing published')
+    await sleep(5500)
+    assert.equal(readIf(marker), undefined, 'the hook process was killed')
   })
 
   void conformance('pre_publish_exechook_bad_flags', async () => {

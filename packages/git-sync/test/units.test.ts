@@ -126,4 +126,54 @@ void describe('HookRunner.sendAndWait (the pre-publish hook)', () => {
     assert.deepEqual(runs, ['old', 'new'])
     await r.stop()
   })
+
+  void test('a sync that gives up (deadline, shutdown) stops its hook run, gets false at once, and the hash is not retried', async () => {
+    const runs: string[] = []
+    let killed = 0
+    const hook: Hook = {
+      name: 'pre-publish-exechook',
+      run: async (hash, _worktree, signal) => {
+        runs.push(hash)
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(resolve, 60_000)
+          signal.addEventListener('abort', () => { clearTimeout(t); killed++; reject(new Error('stopped')) }, { once: true })
+        })
+      }
+    }
+    const counts: string[] = []
+    const r = new HookRunner(hook, 10, quiet, (s) => { counts.push(s) })
+    const ac = new AbortController()
+    const waited = r.sendAndWait('a', '/tmp', ac.signal)
+    while (runs.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    const t0 = Date.now()
+    ac.abort(new Error('sync timed out'))
+    assert.equal(await waited, false)
+    assert.ok(Date.now() - t0 < 1000)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.deepEqual(runs, ['a'], 'not retried')
+    assert.equal(killed, 1)
+    assert.deepEqual(counts, [], 'a stopped run is not counted as a hook failure')
+    await r.stop()
+  })
+
+  void test('stop() stops a run in progress instead of waiting for it', async () => {
+    let started = false
+    const hook: Hook = {
+      name: 'exechook',
+      run: async (_hash, _worktree, signal) => {
+        started = true
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(resolve, 60_000)
+          signal.addEventListener('abort', () => { clearTimeout(t); reject(new Error('stopped')) }, { once: true })
+        })
+      }
+    }
+    const r = new HookRunner(hook, 10, quiet, () => undefined)
+    r.send('a', '/tmp')
+    while (!started) await new Promise((resolve) => setTimeout(resolve, 5))
+    const t0 = Date.now()
+    await r.stop()
+    assert.ok(Date.now() - t0 < 1000, 'stopped at once')
+  })
 })
+
