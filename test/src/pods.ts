@@ -211,8 +211,11 @@ export async function logs (played: Prepared, tail = 40): Promise<string> {
   const out: string[] = []
   for (const [pod, info] of Object.entries(played.pods)) {
     for (const c of info.containers) {
-      const r = await run('podman', ['logs', '--tail', String(tail), containerName(played, pod, c)])
-      out.push(`--- ${pod}/${c}\n${r.stdout}${r.stderr}`)
+      const name = containerName(played, pod, c)
+      // The container's state too: an empty log may mean it never started.
+      const state = await run('podman', ['inspect', '--format', 'status {{.State.Status}}, started {{.State.StartedAt}}, exit code {{.State.ExitCode}}{{if .State.Error}}, error {{.State.Error}}{{end}}', name])
+      const r = await run('podman', ['logs', '--tail', String(tail), name])
+      out.push(`--- ${pod}/${c} (${(state.stdout.trim() !== '' ? state.stdout : state.stderr).trim()})\n${r.stdout}${r.stderr}`)
     }
   }
   return out.join('\n')
