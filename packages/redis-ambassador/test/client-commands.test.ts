@@ -157,4 +157,62 @@ void describe('connection-scoped commands through shared upstream connections', 
     await assert.rejects(c.call('CLIENT', 'UNBLOCK', '1'), /redis-ambassador: CLIENT UNBLOCK is not supported/)
     assert.equal(await c.set('cr:k', 'v'), 'OK')
   })
+
+  /** A raw RESP connection to the ambassador: commands out, everything received kept as text. */
+  const raw = async (): Promise<{ send: (...args: string[]) => void, until: (re: RegExp, what: string) => Promise<void>, text: () => string, close: () => void }> => {
+    const sock = net.connect({ port, host: '127.0.0.1' })
+    await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject) })
+    let text = ''
+    sock.on('data', (d: Buffer) => { text += d.toString('latin1') })
+    sock.on('error', () => undefined)
+    return {
+      send: (...args) => { sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`) },
+      until: async (re, what) => { await waitFor(what, () => re.test(text)) },
+      text: () => text,
+      close: () => { sock.destroy() }
+    }
+  }
+
+  void test('CLIENT TRACKING (RESP3) runs on the client\'s own primary connection: a write by another client invalidates its key, and CLIENT LIST shows it tracking', async () => {
+    const a = await raw()
+    try {
+      a.send('HELLO', '3')
+      await a.until(/^%/, 'HELLO 3 answered with a map')
+      a.send('CLIENT', 'TRACKING', 'ON')
+      await a.until(/\+OK\r\n$/, 'CLIENT TRACKING ON answered')
+      a.send('GET', 'trk:k')
+      await a.until(/\+OK\r\n_\r\n$/, 'GET of a missing key answered with a RESP3 null')
+      const b = client()
+      assert.match(await b.client('LIST') as string, / flags=t /, 'the tracking client is listed with flag t')
+      assert.equal(await b.set('trk:k', 'changed'), 'OK')
+      await a.until(/>2\r\n\$10\r\ninvalidate\r\n\*1\r\n\$5\r\ntrk:k\r\n/, 'the invalidation push for trk:k')
+      a.send('GET', 'trk:k')
+      await a.until(/\$7\r\nchanged\r\n$/, 'the new value, read on the same connection')
+    } finally { a.close() }
+  })
+
+  void test('MONITOR streams the commands the primary runs', async () => {
+    const a = await raw()
+    try {
+      a.send('MONITOR')
+      await a.until(/^\+OK\r\n/, 'MONITOR answered')
+      assert.equal(await client().set('mon:k', 'seen-by-monitor'), 'OK')
+      await a.until(/"set" "mon:k" "seen-by-monitor"/i, 'the SET in the MONITOR stream')
+    } finally { a.close() }
+  })
+
+  void test('CLIENT TRACKING and MONITOR inside a transaction are refused with a clear error; the client keeps working', async () => {
+    const a = await raw()
+    try {
+      a.send('MULTI')
+      await a.until(/^\+OK\r\n$/, 'MULTI answered')
+      a.send('CLIENT', 'TRACKING', 'ON')
+      a.send('MONITOR')
+      await a.until(/-ERR redis-ambassador: CLIENT inside a transaction or blocking call is not supported\r\n-ERR redis-ambassador: MONITOR inside a transaction or blocking call is not supported\r\n$/, 'both refused')
+      a.send('DISCARD')
+      a.send('PING')
+      await a.until(/\+OK\r\n\+PONG\r\n$/, 'DISCARD and PING answered')
+    } finally { a.close() }
+  })
 })
+
