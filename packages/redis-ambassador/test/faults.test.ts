@@ -1,4 +1,5 @@
-// Faults against real servers: a replica killed under load, a replica restarted while loading,
+// Faults against real servers: a replica killed under load, a replica restarted while loading, a
+// replica lagging past --max-replica-lag,
 // the primary gone (fast errors, then recovery), and seeded fuzzing of the client protocol
 // against the CLI binary (then a valid request works and memory is back within bounds).
 
@@ -108,6 +109,36 @@ void describe('faults: replicas and primary going away', () => {
     assert.deepEqual(errors.slice(0, 5), [], `${errors.length} errors`)
     assert.ok(ok > 100)
     assert.ok(await commandCalls(again, 'get') - before > 0, 'the recovered replica serves reads again')
+  })
+
+  void test('a replica more than --max-replica-lag bytes behind is not read from until it catches up', async () => {
+    const lagging = topo.replicas[0] as RedisProc
+    const other = topo.replicas[1] as RedisProc
+    const amb2 = await start({ primary: topo.primary.addr, replicas: topo.replicas.map((r) => r.addr), maxReplicaLag: 1000, healthInterval: 200 })
+    const reader = new Redis({ port: amb2.server.port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
+    const admin = lagging.client()
+    const primary = topo.primary.client()
+    try {
+      await waitFor('both replicas readable', () => amb2.server.topology.readable.length === 2)
+      // The replica stops applying the replication stream (it still answers INFO and reads).
+      await admin.call('CLIENT', 'PAUSE', '20000', 'WRITE')
+      for (let i = 0; i < 100; i++) await primary.set(`lag:${i}`, 'x'.repeat(40))
+      await waitFor('the lagging replica left the readable set', () => amb2.server.topology.readable.length === 1 && amb2.server.topology.readable[0]?.id === other.addr)
+      const lag = amb2.server.topology.snapshot().find((n) => n.id === lagging.addr)?.lagBytes ?? 0
+      assert.ok(lag > 1000, `lag measured: ${lag} bytes`)
+      const before = [await commandCalls(lagging, 'get'), await commandCalls(other, 'get')]
+      for (let i = 0; i < 50; i++) assert.equal(await reader.get('load:1'), 'v')
+      assert.equal(await commandCalls(lagging, 'get') - (before[0] as number), 0, 'no read went to the lagging replica')
+      assert.ok(await commandCalls(other, 'get') - (before[1] as number) >= 50, 'the reads went to the other replica')
+      await admin.call('CLIENT', 'UNPAUSE')
+      await waitFor('the caught-up replica is readable again', () => amb2.server.topology.readable.length === 2)
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined)
+      admin.disconnect()
+      primary.disconnect()
+      reader.disconnect()
+      await amb2.stop()
+    }
   })
 
   void test('primary gone: writes fail fast with a clear error, reads keep working, writes resume when it is back', async () => {
