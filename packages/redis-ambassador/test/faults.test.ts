@@ -1,5 +1,5 @@
 // Faults against real servers: a replica killed under load, a replica restarted while loading, a
-// replica lagging past --max-replica-lag,
+// replica lagging past --max-replica-lag, a replica answering MASTERDOWN,
 // the primary gone (fast errors, then recovery), and seeded fuzzing of the client protocol
 // against the CLI binary (then a valid request works and memory is back within bounds).
 
@@ -139,6 +139,33 @@ void describe('faults: replicas and primary going away', () => {
       reader.disconnect()
       await amb2.stop()
     }
+  })
+
+  void test('a replica answering MASTERDOWN is skipped: the read is retried on another replica, and the client sees no error', async () => {
+    const stale = topo.replicas[0] as RedisProc
+    // A long health interval: the replies, not a health check, must find the replica unfit.
+    const amb2 = await start({ primary: topo.primary.addr, replicas: topo.replicas.map((r) => r.addr), healthInterval: 60_000 })
+    const reader = new Redis({ port: amb2.server.port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
+    const admin = stale.client()
+    const deadPort = await freePort()
+    try {
+      await waitFor('both replicas readable', () => amb2.server.topology.readable.length === 2)
+      // Link to its primary down, and stale data refused: its reads answer -MASTERDOWN.
+      await admin.config('SET', 'replica-serve-stale-data', 'no')
+      await admin.call('REPLICAOF', '127.0.0.1', String(deadPort))
+      await waitFor('the replica answers MASTERDOWN', async () => /MASTERDOWN/.test(await admin.get('load:1').then(() => '', (err: Error) => err.message)))
+      for (let i = 0; i < 40; i++) assert.equal(await reader.get('load:1'), 'v')
+      const errorstats = await admin.info('errorstats')
+      assert.match(errorstats, /errorstat_MASTERDOWN:count=[1-9]/, 'reads reached the stale replica and were refused there')
+      assert.ok(!amb2.server.topology.readable.some((r) => r.id === stale.addr), 'the replica left the read set')
+    } finally {
+      await admin.call('REPLICAOF', '127.0.0.1', String(topo.primary.port)).catch(() => undefined)
+      await admin.config('SET', 'replica-serve-stale-data', 'yes').catch(() => undefined)
+      admin.disconnect()
+      reader.disconnect()
+      await amb2.stop()
+    }
+    await topo.waitReplicasSynced()
   })
 
   void test('primary gone: writes fail fast with a clear error, reads keep working, writes resume when it is back', async () => {
