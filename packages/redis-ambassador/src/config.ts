@@ -36,6 +36,7 @@ export interface AmbassadorConfig {
   maxBulkBytes: number
   maxArrayLen: number
   maxClientBuffer: number
+  maxClientPipeline: number
   maxClients: number
   denyCommands: readonly string[]
   drainTimeout: number
@@ -74,7 +75,8 @@ export const table: ConfigTable = {
     { name: 'pool-size', type: 'int', default: 1, min: 1, max: 64, help: 'Shared upstream connections per server and connection state (user, db, protocol); one carries the most commands per write, so Redis makes the fewest syscalls.', group: 'upstream' },
     { name: 'max-bulk-bytes', type: 'int', default: 536870912, min: 1, help: 'Largest bulk string a client may send (bytes), as Redis proto-max-bulk-len.', group: 'limits' },
     { name: 'max-array-len', type: 'int', default: 1048576, min: 1, help: 'Most arguments in one client command.', group: 'limits' },
-    { name: 'max-client-buffer', type: 'int', default: 67108864, min: 1024, help: 'Bytes buffered for one client (unsent replies, partial input) before its input is paused.', group: 'limits' },
+    { name: 'max-client-buffer', type: 'int', default: 67108864, min: 1024, help: 'Bytes buffered for one client (unsent replies, partial input) before its input is paused: its requests wait, unforwarded, until it reads.', group: 'limits' },
+    { name: 'max-client-pipeline', type: 'int', default: 1024, min: 1, help: 'Requests one client may have in flight (forwarded, reply not yet delivered); more wait, unforwarded. With --max-client-buffer it bounds what is held for a client that does not read.', group: 'limits' },
     { name: 'max-clients', type: 'int', default: 10000, min: 1, help: 'Most client connections at once; more are refused with an error.', group: 'limits' },
     { name: 'deny-commands', type: 'list', envSeparator: ',', flagSeparator: ',', default: ['shutdown', 'debug', 'replicaof', 'slaveof', 'failover', 'sync', 'psync'], help: 'Commands refused with an error (name or name|subcommand, e.g. config|set); everything else reaches the primary.', placeholder: 'CMD,...', group: 'routing' },
     { name: 'drain-timeout', type: 'duration', default: 10000, help: 'On SIGTERM, how long in-flight replies may take before connections are closed.' },

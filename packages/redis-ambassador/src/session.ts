@@ -80,6 +80,12 @@ export class ClientSession implements ReplySink {
   /** Input processing stops: waiting for in-flight replies, an AUTH check, or backpressure. */
   private waitDrain = false
   private waitAsync = false
+  /**
+   * Too much owed to this client (--max-client-pipeline requests in flight, or more than
+   * --max-client-buffer bytes of replies it has not read): its input waits, unread, until that
+   * drains. A client that pipelines without reading cannot make the ambassador hold more.
+   */
+  private waitOutput = false
   private quitting = false
   private readonly createdAt = performance.now()
   private lastInput = performance.now()
@@ -93,7 +99,7 @@ export class ClientSession implements ReplySink {
     this.key = stateKey(this.state)
     this.authed = ctx.config.password === ''
     socket.setNoDelay(true)
-    socket.on('drain', () => { this.checkResume() })
+    socket.on('drain', () => { this.maybeResumeOutput(); this.checkResume() })
     socket.on('error', () => { this.close() })
     socket.on('close', () => { this.close() })
   }
@@ -104,14 +110,15 @@ export class ClientSession implements ReplySink {
   input (chunk: Buffer): void {
     if (this.closed) return
     this.lastInput = performance.now()
-    if (this.pendingLen === 0 && !this.waitDrain && !this.waitAsync) {
+    if (this.pendingLen === 0 && !this.waitDrain && !this.waitAsync && !this.waitOutput) {
       this.process(chunk)
       return
     }
     this.pending.push(chunk)
     this.pendingLen += chunk.length
-    if (this.pendingLen < this.needed || this.waitDrain || this.waitAsync) {
-      if (this.pendingLen > Math.max(this.ctx.config.maxClientBuffer, this.needed)) {
+    if (this.pendingLen < this.needed || this.waitDrain || this.waitAsync || this.waitOutput) {
+      // Waiting for output, the socket is paused: at most one more read arrives.
+      if (!this.waitOutput && this.pendingLen > Math.max(this.ctx.config.maxClientBuffer, this.needed)) {
         this.protocolError('Protocol error: request larger than the client buffer limit')
       }
       return
@@ -133,6 +140,11 @@ export class ClientSession implements ReplySink {
     const len = buf.length
     try {
       while (pos < len && !this.waitDrain && !this.waitAsync && !this.quitting && !this.closed) {
+        if (this.outputFull()) {
+          this.waitOutput = true
+          this.socket.pause()
+          break
+        }
         const end = scanRequest(buf, pos, this.ctx.limits, f)
         if (end === -1) {
           this.needed = f.end > 0 ? f.end - pos : 0
@@ -152,7 +164,7 @@ export class ClientSession implements ReplySink {
       const rest = buf.subarray(pos)
       this.pending = [rest]
       this.pendingLen = rest.length
-      if (this.pendingLen > Math.max(this.ctx.config.maxClientBuffer, this.needed)) this.protocolError('Protocol error: request larger than the client buffer limit')
+      if (!this.waitOutput && this.pendingLen > Math.max(this.ctx.config.maxClientBuffer, this.needed)) this.protocolError('Protocol error: request larger than the client buffer limit')
     } else {
       this.needed = 0
     }
@@ -172,8 +184,20 @@ export class ClientSession implements ReplySink {
     if (buffered > this.ctx.config.maxClientBuffer && !this.socket.isPaused()) this.socket.pause()
   }
 
+  /** Whether this client is owed too much to forward more of its requests now. */
+  private outputFull (): boolean {
+    return this.inflight >= this.ctx.config.maxClientPipeline || this.socket.writableLength + this.held > this.ctx.config.maxClientBuffer
+  }
+
+  /** Output drained (replies delivered or written): forward the waiting input again. */
+  private maybeResumeOutput (): void {
+    if (!this.waitOutput || this.closed || this.outputFull()) return
+    this.waitOutput = false
+    this.resumeInput()
+  }
+
   private checkResume (): void {
-    if (this.closed || this.waitAsync || this.waitDrain) return
+    if (this.closed || this.waitAsync || this.waitDrain || this.waitOutput) return
     if (this.socket.writableLength + this.held <= this.ctx.config.maxClientBuffer && this.socket.isPaused()) this.socket.resume()
   }
 
@@ -223,6 +247,7 @@ export class ClientSession implements ReplySink {
       if (!s.done) break
     }
     if (this.inflight === 0) this.onIdle()
+    else if (this.waitOutput) this.maybeResumeOutput()
   }
 
   private write (buf: Buffer): void {
@@ -261,6 +286,7 @@ export class ClientSession implements ReplySink {
       this.socket.end()
       return
     }
+    this.maybeResumeOutput()
     if (this.waitDrain) {
       this.waitDrain = false
       this.resumeInput()
@@ -270,7 +296,7 @@ export class ClientSession implements ReplySink {
   private resumeInput (): void {
     // Not inside the caller's stack: the caller may be mid-way through another client's replies.
     setImmediate(() => {
-      if (this.closed || this.waitDrain || this.waitAsync) return
+      if (this.closed || this.waitDrain || this.waitAsync || this.waitOutput) return
       this.processPending()
       this.checkResume()
     })

@@ -327,6 +327,62 @@ void describe('static topology: primary + 2 replicas', () => {
     } finally { await a2.stop() }
   })
 
+  void test('a client that pipelines without reading is held at --max-client-pipeline / --max-client-buffer: the ambassador stops forwarding its requests, and every reply arrives once it reads', async () => {
+    const VALUE = 16 * 1024
+    const N = 10000
+    const value = 'v'.repeat(VALUE)
+    const setup = topo.primary.client()
+    try {
+      await setup.set('bp:big', value)
+    } finally { setup.disconnect() }
+    await topo.waitReplicasSynced()
+    const a2 = await start({ primary: topo.primary.addr, replicas: topo.replicas.map((r) => r.addr), maxClientBuffer: 1024 * 1024, maxClientPipeline: 500, httpBind: '' })
+    const gets = async (): Promise<number> => {
+      let n = 0
+      for (const s of [topo.primary, ...topo.replicas]) n += await commandCalls(s, 'get')
+      return n
+    }
+    const sock = net.connect({ port: a2.server.port, host: '127.0.0.1' })
+    try {
+      await waitFor('replicas readable', () => a2.server.topology.readable.length === 2)
+      await new Promise<void>((resolve) => { sock.once('connect', () => { resolve() }) })
+      sock.pause() // read nothing: replies pile up in the kernel, then in the ambassador
+      const before = await gets()
+      sock.write('*2\r\n$3\r\nGET\r\n$6\r\nbp:big\r\n'.repeat(N))
+      await sleep(2000)
+      const forwarded = await gets() - before
+      // 500 in flight; their replies (8 MiB) fill the kernel's socket buffers and then the 1 MiB
+      // allowed, so nothing more is forwarded. Without the limits all 10,000 requests would be, and
+      // 160 MiB of replies held in the ambassador.
+      assert.ok(forwarded <= 1000, `forwarded ${forwarded} of ${N} requests while the client read nothing`)
+      const heldBytes = a2.server.sessions.size === 1 ? [...a2.server.sessions][0]?.socket.writableLength ?? 0 : -1
+      assert.ok(heldBytes >= 0 && heldBytes < 16 * 1024 * 1024, `replies held for the client: ${heldBytes} bytes`)
+      const reply = `$${VALUE}\r\n${value}\r\n`
+      let received = 0
+      let bad = false
+      let carry = ''
+      const done = new Promise<void>((resolve) => {
+        sock.on('data', (d: Buffer) => {
+          carry += d.toString('latin1')
+          while (carry.length >= reply.length) {
+            if (!carry.startsWith(reply)) bad = true
+            carry = carry.slice(reply.length)
+            received++
+          }
+          if (received >= N || bad) resolve()
+        })
+      })
+      sock.resume()
+      await done
+      assert.equal(bad, false, 'every reply complete and in order')
+      assert.equal(received, N)
+      assert.equal(await gets() - before, N, 'all requests forwarded once the client read')
+    } finally {
+      sock.destroy()
+      await a2.stop()
+    }
+  })
+
   void test('inline commands (telnet style) are understood', async () => {
     const r = await raw(port, 'PING\r\nECHO "a b"\r\n', (s) => s.includes('a b\r\n'))
     assert.equal(r.text, '+PONG\r\n$3\r\na b\r\n')

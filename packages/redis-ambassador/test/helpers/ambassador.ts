@@ -32,6 +32,7 @@ export function baseConfig (over: Partial<AmbassadorConfig>): AmbassadorConfig {
     maxBulkBytes: 536870912,
     maxArrayLen: 1048576,
     maxClientBuffer: 64 * 1024 * 1024,
+    maxClientPipeline: 1024,
     maxClients: 10000,
     denyCommands: ['shutdown', 'debug', 'replicaof', 'slaveof', 'failover'],
     drainTimeout: 5000,
