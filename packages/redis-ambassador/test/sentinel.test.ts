@@ -1,11 +1,12 @@
 // Sentinel mode against real servers: a primary, two replicas and three sentinels. The
-// ambassador discovers the topology, follows a failover (writes resume through the same
-// client), ends a transaction caught by the failover with an error, and resubscribes pub/sub.
+// ambassador discovers the topology, drops a replica that stops answering and takes it back,
+// reads from a replica added later, follows a failover (writes resume through the same client),
+// ends a transaction caught by the failover with an error, and resubscribes pub/sub.
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
-import { RedisTopology, sleep, waitFor } from './helpers/redis-servers.js'
+import { RedisTopology, RedisProc, commandCalls, sleep, waitFor } from './helpers/redis-servers.js'
 import { start } from './helpers/ambassador.js'
 import type { Ambassador } from '../src/index.js'
 
@@ -44,6 +45,29 @@ void describe('sentinel topology: primary + 2 replicas + 3 sentinels', () => {
       assert.equal(await c.get('s:k'), 'v')
       const ids = new Set(topo.replicas.map((r) => r.addr))
       for (const r of amb.server.topology.readable) assert.ok(ids.has(r.id))
+    } finally { c.disconnect() }
+  })
+
+  void test('a replica that stops answering leaves the read set and returns with it; a replica added later joins the read set', async () => {
+    const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
+    try {
+      await waitFor('replicas readable', () => amb.server.topology.readable.length === 2)
+      const frozen = topo.replicas[1] as RedisProc
+      frozen.kill('SIGSTOP')
+      try {
+        await waitFor('the frozen replica left the read set', () => !amb.server.topology.readable.some((r) => r.id === frozen.addr), 20000, 100)
+        for (let i = 0; i < 20; i++) assert.equal(await c.get('s:k'), 'v', 'reads keep working on the other replica')
+      } finally { frozen.kill('SIGCONT') }
+      await waitFor('the replica is back in the read set', () => amb.server.topology.readable.some((r) => r.id === frozen.addr), 20000, 100)
+
+      // A new replica: the sentinels find it on the primary (+slave) and the ambassador reads from it.
+      const added = await topo.server('replica-added', ['--replicaof', '127.0.0.1', String(topo.primary.port)])
+      topo.replicas.push(added)
+      await topo.waitReplicasSynced()
+      await waitFor('the added replica is in the read set', () => amb.server.topology.readable.some((r) => r.id === added.addr), 40000, 200)
+      const before = await commandCalls(added, 'get')
+      for (let i = 0; i < 30; i++) assert.equal(await c.get('s:k'), 'v')
+      assert.ok(await commandCalls(added, 'get') - before > 0, 'the added replica serves reads')
     } finally { c.disconnect() }
   })
 
