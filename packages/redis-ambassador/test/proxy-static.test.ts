@@ -301,6 +301,39 @@ void describe('static topology: primary + 2 replicas', () => {
     } finally { c.disconnect() }
   })
 
+  void test('an upstream ACL user (--upstream-username/--upstream-password) that may not run COMMAND: the built-in command table routes instead', async () => {
+    for (const srv of [topo.primary, ...topo.replicas]) {
+      const a = srv.client()
+      try {
+        await a.call('ACL', 'SETUSER', 'amb', 'on', '>amb-secret', '~*', '&*', '+@all', '-command')
+      } finally { a.disconnect() }
+    }
+    const a2 = await start({ primary: topo.primary.addr, replicas: topo.replicas.map((r) => r.addr), upstreamUsername: 'amb', upstreamPassword: 'amb-secret', httpBind: '' })
+    const c = new Redis({ port: a2.server.port, host: '127.0.0.1', maxRetriesPerRequest: 0 })
+    try {
+      await waitFor('replicas readable', () => a2.server.topology.readable.length === 2)
+      // Inspection (INFO, CONFIG, COMMAND) done: the field the topology sets when it finishes.
+      await waitFor('the primary inspected', () => (a2.server.topology as unknown as { inspectedFor?: unknown }).inspectedFor !== undefined)
+      assert.equal(a2.server.topology.commandReply, undefined, 'COMMAND was refused to the upstream user')
+      assert.equal(a2.server.commands.source, 'builtin', 'so the built-in table is used')
+      assert.equal(amb.server.commands.source, 'server', 'an upstream user that may run COMMAND gets the server\'s table')
+      const before = { primarySet: await commandCalls(topo.primary, 'set'), primaryGet: await commandCalls(topo.primary, 'get') }
+      const replicaGets = async (): Promise<number> => (await Promise.all(topo.replicas.map(async (r) => await commandCalls(r, 'get')))).reduce((x, y) => x + y, 0)
+      const replicaBefore = await replicaGets()
+      assert.equal(await c.set('acl:k', 'v'), 'OK')
+      await topo.waitReplicasSynced()
+      for (let i = 0; i < 10; i++) assert.equal(await c.get('acl:k'), 'v')
+      assert.equal(await commandCalls(topo.primary, 'set') - before.primarySet, 1, 'the write went to the primary')
+      assert.equal(await commandCalls(topo.primary, 'get') - before.primaryGet, 0, 'no read went to the primary')
+      assert.equal(await replicaGets() - replicaBefore, 10, 'the reads went to the replicas')
+      // The upstream user's own limits apply: COMMAND through the ambassador is refused by Redis.
+      await assert.rejects(c.call('COMMAND', 'COUNT'), /NOPERM/)
+    } finally {
+      c.disconnect()
+      await a2.stop()
+    }
+  })
+
   void test('malformed RESP gets a protocol error and a close; other clients keep working', async () => {
     const c = new Redis({ port, host: '127.0.0.1' })
     try {
