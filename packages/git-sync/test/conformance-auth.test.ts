@@ -3,10 +3,11 @@
 // and a fake GitHub API.
 
 import assert from 'node:assert/strict'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { after, describe } from 'node:test'
-import { SourceRepo, cleanupAll, exists, fileIn, git, runSync, startSync, tempDir, waitForContent } from './helpers/fixture.js'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { COOKIE_FILE } from '../src/auth.js'
+import { SourceRepo, cleanupAll, exists, fileIn, git, linkSha, onCleanup, runSync, startSync, tempDir, waitForContent } from './helpers/fixture.js'
 import { GitHttpServer } from './helpers/git-http-server.js'
 import { Sshd, keygen } from './helpers/sshd.js'
 import { fakeGitHub, recordingServer } from './helpers/servers.js'
@@ -23,6 +24,33 @@ async function httpCase (name: string, users: Record<string, string> | (() => Re
 }
 
 void describe('conformance: auth over http', { concurrency: 2 }, () => {
+  // --cookie-file: git sends the cookies in /etc/git-secret/cookie_file (the anchor's fixed path;
+  // the test writes it, and leaves an operator's own file alone).
+  void test('auth_http_cookie_file', { timeout: 120_000 }, async (t) => {
+    if (existsSync(COOKIE_FILE)) { t.skip(`${COOKIE_FILE} exists: not replacing it`); return }
+    const created = !existsSync(dirname(COOKIE_FILE))
+    try {
+      mkdirSync(dirname(COOKIE_FILE), { recursive: true })
+      writeFileSync(COOKIE_FILE, '')
+    } catch (err) { t.skip(`cannot write ${COOKIE_FILE}: ${(err as Error).message}`); return }
+    onCleanup(() => { rmSync(created ? dirname(COOKIE_FILE) : COOKIE_FILE, { recursive: true, force: true }) })
+    const dir = tempDir('gs-cookie-')
+    const repo = new SourceRepo(join(dir, 'srv/repo'), 'auth_http_cookie_file')
+    const server = new GitHttpServer({ projectRoot: join(dir, 'srv'), cookie: 'gitsession=s3ss10n-value' })
+    await server.start()
+    writeFileSync(COOKIE_FILE, `127.0.0.1\tFALSE\t/\tFALSE\t0\tgitsession\ts3ss10n-value\n`)
+    const root = join(dir, 'root')
+    const base = ['--one-time', `--repo=${server.url('repo')}`, `--root=${root}`, '--link=link']
+    const without = await runSync(base)
+    assert.notEqual(without.exitCode, 0, 'without --cookie-file the server refuses git')
+    assert.match(without.output, /403/)
+    assert.ok(server.rejected > 0)
+    const withCookie = await runSync([...base, '--cookie-file'])
+    assert.equal(withCookie.exitCode, 0, withCookie.output)
+    assert.equal(fileIn(join(root, 'link')), 'auth_http_cookie_file')
+    assert.equal(repo.head(), linkSha(join(root, 'link')))
+  })
+
   void conformance('auth_http_password', async () => {
     const c = await httpCase('auth_http_password')
     const base = ['--one-time', `--repo=${c.server.url('repo')}`, `--root=${c.root}`, '--link=link']

@@ -11,6 +11,8 @@ export interface GitHttpServerOptions {
   projectRoot: string
   /** username → password; empty: no auth. A function lets tests rotate passwords. */
   users?: Record<string, string> | (() => Record<string, string>)
+  /** A `name=value` cookie every request must carry, or it gets 403. */
+  cookie?: string
 }
 
 export class GitHttpServer {
@@ -42,6 +44,12 @@ export class GitHttpServer {
 
   private handle (req: http.IncomingMessage, res: http.ServerResponse): void {
     this.requests++
+    if (this.opts.cookie !== undefined && !(req.headers.cookie ?? '').split(/;\s*/).includes(this.opts.cookie)) {
+      this.rejected++
+      res.writeHead(403, { 'content-type': 'text/plain' })
+      res.end('a session cookie is required\n')
+      return
+    }
     const users = typeof this.opts.users === 'function' ? this.opts.users() : this.opts.users
     let remoteUser = ''
     if (users !== undefined && Object.keys(users).length > 0) {
