@@ -334,6 +334,37 @@ void describe('static topology: primary + 2 replicas', () => {
     }
   })
 
+  void test('the ambassador\'s own password (REDIS_AMBASSADOR_PASSWORD): nothing before AUTH, a wrong one is refused, ioredis and node-redis (HELLO 3 AUTH) get in', async () => {
+    const a2 = await start({ primary: topo.primary.addr, replicas: topo.replicas.map((r) => r.addr), password: 'amb-pw', httpBind: '' })
+    const p2 = a2.server.port
+    try {
+      const noAuth = await raw(p2, '*2\r\n$3\r\nGET\r\n$1\r\nk\r\n', (t) => t.includes('\r\n'))
+      assert.match(noAuth.text, /^-NOAUTH Authentication required/)
+      const wrong = await raw(p2, '*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n*1\r\n$4\r\nPING\r\n', (t) => t.split('\r\n').length >= 3)
+      assert.match(wrong.text, /^-WRONGPASS [^\r]*\r\n-NOAUTH/, 'a wrong password is refused, and the client is still not in')
+      const right = await raw(p2, '*2\r\n$4\r\nAUTH\r\n$6\r\namb-pw\r\n*1\r\n$4\r\nPING\r\n', (t) => t.includes('PONG'))
+      assert.equal(right.text, '+OK\r\n+PONG\r\n')
+      const io = new Redis({ port: p2, host: '127.0.0.1', password: 'amb-pw' })
+      try {
+        assert.equal(await io.set('own-pw:k', 'v'), 'OK')
+        await topo.waitReplicasSynced()
+        assert.equal(await io.get('own-pw:k'), 'v')
+      } finally { io.disconnect() }
+      const nr = createClient({ url: `redis://default:amb-pw@127.0.0.1:${p2}`, RESP: 3 })
+      try {
+        await nr.connect()
+        assert.equal(await nr.get('own-pw:k'), 'v')
+      } finally { await nr.quit().catch(() => undefined) }
+      const bad = new Redis({ port: p2, host: '127.0.0.1', password: 'nope', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      const errors: string[] = []
+      bad.on('error', (err: Error) => { errors.push(err.message) })
+      try {
+        await assert.rejects(bad.connect())
+        assert.ok(errors.some((m) => /WRONGPASS/.test(m)), `ioredis reports WRONGPASS: ${errors.join('; ')}`)
+      } finally { bad.disconnect() }
+    } finally { await a2.stop() }
+  })
+
   void test('malformed RESP gets a protocol error and a close; other clients keep working', async () => {
     const c = new Redis({ port, host: '127.0.0.1' })
     try {
