@@ -138,8 +138,9 @@ void describe('conformance: pre-publish exechook', { concurrency: 2 }, () => {
     const p = startSync(c.httpArgs('--period=100ms', `--pre-publish-exechook-command=${h.path}`, '--pre-publish-exechook-backoff=1s'))
     await waitFor(() => fileIn(c.link) === 'pre_publish_exechook_fail_retry', 60_000, () => p.output)
     await waitFor(() => lines(h.runlog) >= 3, 60_000, () => p.output)
-    // Published after the first, failed run: the retries saw the link at the new commit.
-    assert.equal(fileIn(c.link, 'pre-publish-saw-link'), c.repo.head())
+    // Published after the first, failed run: the retries saw the link at the new commit. (The run
+    // log's line comes first in the script: wait for the third run to finish writing.)
+    await waitFor(() => fileIn(c.link, 'pre-publish-saw-link') === c.repo.head(), 10_000, () => `saw ${String(fileIn(c.link, 'pre-publish-saw-link'))}\n${p.output}`)
     await sleep(1500)
     assert.equal(lines(h.runlog), 3, 'no more runs after the one that succeeded')
     const port = await p.httpPort()
