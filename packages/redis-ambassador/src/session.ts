@@ -772,6 +772,14 @@ export class ClientSession implements ReplySink {
         this.local(Buffer.from(`:${this.id}\r\n`))
         return true
       case 'tracking':
+        // REDIRECT names a connection by CLIENT ID, and the ids clients see are the ambassador's,
+        // not Redis's: forwarded, it could send this client's invalidations to an unrelated one.
+        for (let i = 2; i < f.argc; i++) {
+          if (f.argLower(i) === 'redirect') {
+            this.local(errorReply('ERR redis-ambassador: CLIENT TRACKING REDIRECT is not supported (client ids here are the ambassador\'s); use RESP3 (HELLO 3), where invalidations arrive on the same connection'))
+            return true
+          }
+        }
         return this.enterPassthrough(f, 'tracking', 'client')
       case 'reply':
         this.local(errorReply('ERR redis-ambassador: CLIENT REPLY is not supported (replies are matched to requests)'))

@@ -191,6 +191,20 @@ void describe('connection-scoped commands through shared upstream connections', 
     } finally { a.close() }
   })
 
+  void test('CLIENT TRACKING with REDIRECT is refused with a clear error (ids here are the ambassador\'s, not Redis\'s); the client keeps working', async () => {
+    const a = await raw()
+    try {
+      a.send('CLIENT', 'ID')
+      await a.until(/^:(\d+)\r\n$/, 'CLIENT ID answered')
+      const id = /^:(\d+)/.exec(a.text())?.[1] ?? '1'
+      a.send('CLIENT', 'TRACKING', 'on', 'redirect', id)
+      a.send('PING')
+      await a.until(/-ERR redis-ambassador: CLIENT TRACKING REDIRECT is not supported[^\r]*\r\n\+PONG\r\n$/, 'refused, then PING answered')
+      const b = client()
+      assert.doesNotMatch(await b.client('LIST') as string, / flags=t /, 'nobody is tracking')
+    } finally { a.close() }
+  })
+
   void test('MONITOR streams the commands the primary runs', async () => {
     const a = await raw()
     try {
