@@ -31,8 +31,7 @@ const bundleLazyRequires = {
 // and supports-color, about 3 ms of start-up for a feature the CLI rarely uses. In the bundle each
 // import of it gets a small stand-in: with DEBUG set it is the real module (bundled as usual), else
 // loggers that do nothing, as the real ones do when DEBUG names nothing.
-const LAZY = {
-  debug: (real) => `
+const debugStandIn = (real) => `
 if (typeof process.env.DEBUG === 'string' && process.env.DEBUG !== '') {
   module.exports = require(${JSON.stringify(real)})
 } else {
@@ -45,17 +44,16 @@ if (typeof process.env.DEBUG === 'string' && process.env.DEBUG !== '') {
   })
 }
 `
-}
-const lazyDependencies = {
-  name: 'lazy-dependencies',
+const lazyDebug = {
+  name: 'lazy-debug',
   setup (b) {
-    b.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).join('|')})$`) }, async (args) => {
+    b.onResolve({ filter: /^debug$/ }, async (args) => {
       if (args.pluginData?.real === true) return undefined
       const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { real: true } })
       if (real.errors.length > 0) return { errors: real.errors }
-      return { path: real.path, namespace: 'lazy', pluginData: { name: args.path } }
+      return { path: real.path, namespace: 'lazy-debug' }
     })
-    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ contents: LAZY[args.pluginData.name](args.path), loader: 'js', resolveDir: pkg }))
+    b.onLoad({ filter: /.*/, namespace: 'lazy-debug' }, (args) => ({ contents: debugStandIn(args.path), loader: 'js', resolveDir: pkg }))
   }
 }
 
@@ -73,6 +71,6 @@ await build({
   target: 'node20',
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [bundleLazyRequires, lazyDependencies],
+  plugins: [bundleLazyRequires, lazyDebug],
   logLevel: 'warning'
 })

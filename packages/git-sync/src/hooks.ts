@@ -8,6 +8,11 @@ import type { Logger } from '@pod-patterns/runtime'
 
 export type HookName = 'exechook' | 'webhook' | 'pre-publish-exechook'
 
+/** Why an aborted signal was aborted, as text. */
+function reasonOf (signal: AbortSignal): string {
+  return String((signal.reason as Error | undefined)?.message ?? signal.reason)
+}
+
 export interface Hook {
   readonly name: HookName
   /** Runs once for hash; throws on failure. Aborting signal stops the run, which then throws. */
@@ -36,15 +41,14 @@ export function execHook (command: string, timeoutMs: number, logger: Logger, na
           try { process.kill(-(child.pid as number), 'SIGKILL') } catch { child.kill('SIGKILL') }
         }
         const timer = setTimeout(kill, timeoutMs)
-        const stop = kill
-        signal.addEventListener('abort', stop, { once: true })
-        child.on('error', (err) => { clearTimeout(timer); signal.removeEventListener('abort', stop); reject(err) })
+        signal.addEventListener('abort', kill, { once: true })
+        child.on('error', (err) => { clearTimeout(timer); signal.removeEventListener('abort', kill); reject(err) })
         child.on('close', (code, sig) => {
           clearTimeout(timer)
-          signal.removeEventListener('abort', stop)
+          signal.removeEventListener('abort', kill)
           if (out.trim() !== '') logger.debug({ hook: name, output: out.trim() }, `${name} output`)
           if (code === 0) resolve()
-          else if (signal.aborted) reject(new Error(`${name} stopped: ${String((signal.reason as Error | undefined)?.message ?? signal.reason)}`))
+          else if (signal.aborted) reject(new Error(`${name} stopped: ${reasonOf(signal)}`))
           else reject(new Error(sig !== null ? `${name} killed by ${sig}${sig === 'SIGKILL' ? ' (timeout)' : ''}` : `${name} exited ${String(code)}: ${out.trim().slice(-500)}`))
         })
       })
@@ -156,7 +160,7 @@ export class HookRunner {
       return true
     } catch (err) {
       if (stop.aborted) {
-        this.logger.info({ hook: this.hook.name, hash, reason: String((stop.reason as Error | undefined)?.message ?? stop.reason) }, 'hook run stopped')
+        this.logger.info({ hook: this.hook.name, hash, reason: reasonOf(stop) }, 'hook run stopped')
         return false
       }
       this.count('error')

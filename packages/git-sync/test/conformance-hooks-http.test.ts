@@ -107,6 +107,14 @@ function prePublishScript (dir: string, link: string, failRuns = 0): { path: str
   return { path, runlog }
 }
 
+/** A pre-publish hook that logs its start, sleeps, then leaves a marker: one killed never does. */
+function slowPrePublishScript (dir: string, sleepS: number): { path: string, runlog: string, marker: string } {
+  const runlog = join(dir, 'slow-runlog')
+  const marker = join(dir, 'slow-hook-finished')
+  const path = script(dir, 'slow-pre-publish.sh', `date >> ${runlog}\nsleep ${sleepS}\ntouch ${marker}`)
+  return { path, runlog, marker }
+}
+
 void describe('conformance: pre-publish exechook', { concurrency: 2 }, () => {
   // kubernetes/git-sync#990's flags. The link moves when the hook's first run has ended, so what
   // it does to the new worktree is there before readers see it.
@@ -171,9 +179,7 @@ void describe('conformance: pre-publish exechook', { concurrency: 2 }, () => {
 
   void conformance('pre_publish_exechook_outlasting_sync_timeout', async () => {
     const c = newCase('pre_publish_exechook_outlasting_sync_timeout')
-    const runlog = join(c.dir, 'slow-runlog')
-    const marker = join(c.dir, 'slow-hook-finished')
-    const slow = script(c.dir, 'slow-pre-publish.sh', `date >> ${runlog}\nsleep 3\ntouch ${marker}`)
+    const { path: slow, runlog, marker } = slowPrePublishScript(c.dir, 3)
     const p = startSync(c.args('--period=100ms', '--max-failures=-1', '--sync-timeout=1s', `--pre-publish-exechook-command=${slow}`, '--pre-publish-exechook-timeout=60s'))
     // Each attempt's hook is stopped at the sync's deadline; the sync fails without publishing.
     await waitFor(() => lines(runlog) >= 2, 60_000, () => p.output)
@@ -185,9 +191,7 @@ void describe('conformance: pre-publish exechook', { concurrency: 2 }, () => {
 
   void conformance('pre_publish_exechook_stopped_at_shutdown', async () => {
     const c = newCase('pre_publish_exechook_stopped_at_shutdown')
-    const runlog = join(c.dir, 'slow-runlog')
-    const marker = join(c.dir, 'slow-hook-finished')
-    const slow = script(c.dir, 'slow-pre-publish.sh', `date >> ${runlog}\nsleep 5\ntouch ${marker}`)
+    const { path: slow, runlog, marker } = slowPrePublishScript(c.dir, 5)
     const p = startSync(c.args('--period=100ms', `--pre-publish-exechook-command=${slow}`))
     await waitFor(() => lines(runlog) >= 1, 60_000, () => p.output)
     const t0 = Date.now()

@@ -99,7 +99,7 @@ export class ClientSession implements ReplySink {
     this.key = stateKey(this.state)
     this.authed = ctx.config.password === ''
     socket.setNoDelay(true)
-    socket.on('drain', () => { this.maybeResumeOutput(); this.checkResume() })
+    socket.on('drain', () => { this.maybeResumeOutput() })
     socket.on('error', () => { this.close() })
     socket.on('close', () => { this.close() })
   }
@@ -141,8 +141,7 @@ export class ClientSession implements ReplySink {
     try {
       while (pos < len && !this.waitDrain && !this.waitAsync && !this.quitting && !this.closed) {
         if (this.outputFull()) {
-          this.waitOutput = true
-          this.socket.pause()
+          this.holdInput()
           break
         }
         const end = scanRequest(buf, pos, this.ctx.limits, f)
@@ -180,13 +179,18 @@ export class ClientSession implements ReplySink {
   }
 
   private checkBackpressure (): void {
-    const buffered = this.socket.writableLength + this.held
-    if (buffered > this.ctx.config.maxClientBuffer && !this.socket.isPaused()) this.socket.pause()
+    if (!this.waitOutput && this.outputFull()) this.holdInput()
   }
 
   /** Whether this client is owed too much to forward more of its requests now. */
   private outputFull (): boolean {
     return this.inflight >= this.ctx.config.maxClientPipeline || this.socket.writableLength + this.held > this.ctx.config.maxClientBuffer
+  }
+
+  /** Stops reading and forwarding this client's input until its output drains (maybeResumeOutput). */
+  private holdInput (): void {
+    this.waitOutput = true
+    this.socket.pause()
   }
 
   /** Output drained (replies delivered or written): forward the waiting input again. */
@@ -196,9 +200,10 @@ export class ClientSession implements ReplySink {
     this.resumeInput()
   }
 
+  /** Reads the client's input again unless something still holds it. */
   private checkResume (): void {
     if (this.closed || this.waitAsync || this.waitDrain || this.waitOutput) return
-    if (this.socket.writableLength + this.held <= this.ctx.config.maxClientBuffer && this.socket.isPaused()) this.socket.resume()
+    if (this.socket.isPaused()) this.socket.resume()
   }
 
   // ---- output (in request order)
@@ -247,7 +252,7 @@ export class ClientSession implements ReplySink {
       if (!s.done) break
     }
     if (this.inflight === 0) this.onIdle()
-    else if (this.waitOutput) this.maybeResumeOutput()
+    else this.maybeResumeOutput()
   }
 
   private write (buf: Buffer): void {
