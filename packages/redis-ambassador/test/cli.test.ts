@@ -58,3 +58,15 @@ void test('TLS flags: an unreadable CA file, a certificate without its key, or T
   assert.equal(noTls.code, 1)
   assert.match(noTls.err, /--tls-ca-file needs --upstream-tls or --sentinel-tls/)
 })
+
+void test('--max-client-pipeline: a value below 1 or not a number is refused, naming the flag or its env var', () => {
+  const zero = cli(['--primary', '127.0.0.1:1', '--max-client-pipeline', '0'])
+  assert.equal(zero.code, 1)
+  assert.match(zero.err, /--max-client-pipeline must be at least 1, got 0/)
+  const word = cli(['--primary', '127.0.0.1:1', '--max-client-pipeline', 'lots'])
+  assert.equal(word.code, 2)
+  assert.match(word.err, /--max-client-pipeline/)
+  const env = cli(['--primary', '127.0.0.1:1'], { REDIS_AMBASSADOR_MAX_CLIENT_PIPELINE: '-5' })
+  assert.equal(env.code, 1)
+  assert.match(env.err, /--max-client-pipeline must be at least 1, got -5/)
+})
