@@ -4,7 +4,9 @@
 // `pnpm build`, scripts/setup.sh and the image build do.
 
 import { build } from 'esbuild'
-import { readFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 // Modules that load a dependency only when it is first needed (prom-client, node:http…) call
@@ -58,6 +60,9 @@ const lazyDebug = {
 }
 
 const pkg = fileURLToPath(new URL('..', import.meta.url))
+// The bundle names itself by the SHA-256 of its text (taken with this placeholder in place):
+// src/launch.cts keys its code cache by it, so cached code never runs against another bundle.
+const UNSET_ID = '0'.repeat(64)
 await build({
   absWorkingDir: pkg,
   entryPoints: ['dist/src/main.js'],
@@ -70,7 +75,14 @@ await build({
   format: 'cjs',
   target: 'node20',
   define: { 'import.meta.url': '__bundleUrl' },
-  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: `// bundle-id: ${UNSET_ID}\nconst __bundleUrl = require('node:url').pathToFileURL(__filename).href;` },
   plugins: [bundleLazyRequires, lazyDebug],
   logLevel: 'warning'
 })
+const out = join(pkg, 'dist', 'cli', 'git-sync.cjs')
+const text = await readFile(out, 'utf8')
+const marker = `// bundle-id: ${UNSET_ID}`
+if (text.split(marker).length !== 2) throw new Error(`${out}: expected one "${marker}" line`)
+// src/launch.cts runs the bundle as a vm.Script without a dynamic-import loader.
+if (/\bimport\(/.test(text)) throw new Error(`${out}: the bundle has an import() call, which src/launch.cts cannot run`)
+await writeFile(out, text.replace(marker, `// bundle-id: ${createHash('sha256').update(text).digest('hex')}`))

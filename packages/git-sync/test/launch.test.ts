@@ -1,11 +1,13 @@
-// The bin as users and the image run it (dist/src/launch.cjs): the bundled CLI with V8's compile
-// cache. A broken cache location or a bad flag value must not cost the CLI anything.
+// The bin as users and the image run it (dist/src/launch.cjs): the bundled CLI with a code cache
+// of its own. A broken cache location, a stale or damaged cache, or a bad flag value must not cost
+// the CLI anything.
 
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { BIN, cleanupAll, runSync, tempDir } from './helpers/fixture.js'
+import { BIN, NODE, SourceRepo, cleanupAll, linkSha, runSync, tempDir, testGitEnv } from './helpers/fixture.js'
 
 after(cleanupAll)
 
@@ -33,6 +35,95 @@ void describe('the git-sync bin', () => {
     assert.equal(p.exitCode, 2, p.output)
     assert.match(p.stderr, /--reuse-unchanged-files/)
     assert.match(p.stderr, /sometimes/)
+  })
+})
+
+/** A copy of the built package (bin, bundle, package.json) in a temp dir, with no cache yet. */
+function packageCopy (): { dir: string, bin: string, bundle: string, cacheDir: string } {
+  const pkg = join(dirname(BIN), '..', '..')
+  const dir = tempDir('gs-pkg-')
+  for (const p of ['package.json', 'dist/src/launch.cjs', 'dist/cli/git-sync.cjs']) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true })
+    cpSync(join(pkg, p), join(dir, p))
+  }
+  return { dir, bin: join(dir, 'dist/src/launch.cjs'), bundle: join(dir, 'dist/cli/git-sync.cjs'), cacheDir: join(dir, '.compile-cache') }
+}
+
+const cacheEnv = (): NodeJS.ProcessEnv => {
+  const env = testGitEnv(tempDir())
+  delete env.NODE_COMPILE_CACHE
+  delete env.NODE_DISABLE_COMPILE_CACHE
+  return env
+}
+
+/** A --one-time sync of repo by the bin at `bin`; returns the published SHA. */
+function syncWith (bin: string, repo: SourceRepo, env = cacheEnv()): string | undefined {
+  const root = tempDir()
+  execFileSync(NODE, [bin, `--repo=${repo.url}`, `--root=${root}`, '--link=link', '--one-time'], { env, stdio: 'pipe' })
+  return linkSha(join(root, 'link'))
+}
+
+const cacheFiles = (dir: string): string[] => existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.v8cache')) : []
+
+void describe('the bin\'s code cache', () => {
+  void test('a first run writes the cache, stamped with the bundle\'s id, size and mtime; the next run uses it as it is', () => {
+    const pkg = packageCopy()
+    const repo = new SourceRepo(join(tempDir(), 'src'))
+    assert.equal(syncWith(pkg.bin, repo), repo.head())
+    const files = cacheFiles(pkg.cacheDir)
+    assert.equal(files.length, 1, `cache files: ${files.join(', ')}`)
+    const file = join(pkg.cacheDir, files[0] as string)
+    assert.match(files[0] as string, new RegExp(`^git-sync-${execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()}-`))
+    const id = /^\/\/ bundle-id: ([0-9a-f]{64})$/m.exec(readFileSync(pkg.bundle, 'utf8'))?.[1]
+    assert.ok(id !== undefined, 'the bundle names its id')
+    const st = statSync(pkg.bundle)
+    assert.equal(readFileSync(file).subarray(0, 128).toString('latin1').trimEnd(), `${id} ${st.size} ${st.mtimeMs}`)
+    assert.ok(statSync(file).size > 128 + 100_000, `cache of ${statSync(file).size} bytes`)
+    const before = statSync(file)
+    // A cache V8 refused would be written again at exit: the same inode and mtime mean it was used.
+    const next = repo.commit('second')
+    assert.equal(syncWith(pkg.bin, repo), next)
+    const afterRun = statSync(file)
+    assert.equal(afterRun.ino, before.ino)
+    assert.equal(afterRun.mtimeMs, before.mtimeMs)
+  })
+
+  void test('a cache made for another bundle, or damaged, is not used: the CLI runs and the cache is written again', () => {
+    const pkg = packageCopy()
+    const repo = new SourceRepo(join(tempDir(), 'src'))
+    assert.equal(syncWith(pkg.bin, repo), repo.head())
+    const file = join(pkg.cacheDir, cacheFiles(pkg.cacheDir)[0] as string)
+    // The bundle rebuilt in place (same id and size here, another mtime): the old cache is stale.
+    const later = new Date(Date.now() + 60_000)
+    utimesSync(pkg.bundle, later, later)
+    assert.equal(syncWith(pkg.bin, repo), repo.head())
+    const stamp = readFileSync(file).subarray(0, 128).toString('latin1')
+    assert.ok(stamp.includes(` ${statSync(pkg.bundle).mtimeMs} `), `stamp after the rebuild: ${stamp.trimEnd()}`)
+    // The right stamp over data V8 cannot use.
+    writeFileSync(file, Buffer.concat([Buffer.from(stamp, 'latin1'), Buffer.alloc(50_000, 7)]))
+    assert.equal(syncWith(pkg.bin, repo), repo.head())
+    assert.ok(statSync(file).size > 128 + 100_000, 'the damaged cache was replaced by a real one')
+    // A cache cut short.
+    writeFileSync(file, readFileSync(file).subarray(0, 1000))
+    assert.equal(syncWith(pkg.bin, repo), repo.head())
+    assert.ok(statSync(file).size > 128 + 100_000, 'the truncated cache was replaced')
+  })
+
+  void test('runs where the package cannot hold a cache, with the cache turned off, and with a bundle that has no id', () => {
+    const repo = new SourceRepo(join(tempDir(), 'src'))
+    const blocked = packageCopy()
+    writeFileSync(blocked.cacheDir, 'a file where the cache directory would be')
+    assert.equal(syncWith(blocked.bin, repo), repo.head())
+    assert.equal(readFileSync(blocked.cacheDir, 'utf8'), 'a file where the cache directory would be')
+
+    const off = packageCopy()
+    assert.equal(syncWith(off.bin, repo, { ...cacheEnv(), NODE_DISABLE_COMPILE_CACHE: '1' }), repo.head())
+    assert.deepEqual(cacheFiles(off.cacheDir), [])
+
+    const noId = packageCopy()
+    writeFileSync(noId.bundle, readFileSync(noId.bundle, 'utf8').replace(/^\/\/ bundle-id: [0-9a-f]{64}$/m, '// (no id)'))
+    assert.equal(syncWith(noId.bin, repo), repo.head())
+    assert.deepEqual(cacheFiles(noId.cacheDir), [])
   })
 })
 
