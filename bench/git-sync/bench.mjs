@@ -9,7 +9,7 @@
 //     [--update-files 1000] [--pushes 30] [--memory-mb 200] [--memory-limit-mb 80] [--no-memory]
 //
 // git-sync runs as the image runs it: its bin (dist/src/launch.cjs, the bundled CLI with V8's
-// compile cache) on the image's Node (24, from .cache/node24 as scripts/setup.sh installs it;
+// code cache) on the image's Node (24, from .cache/node24 as scripts/setup.sh installs it;
 // POD_PATTERNS_NODE overrides, and without either the Node running this script is used).
 
 import { execFileSync, spawn } from 'node:child_process'
@@ -159,7 +159,7 @@ const firstTools = ['git-sync', 'git', 'git-parallel']
 function firstSyncRounds (base, srcUrl, label, rounds = ROUNDS) {
   const times = { 'git-sync': [], git: [], 'git-parallel': [] }
   // One untimed run of each first: the source repo and the binaries in the page cache, and
-  // git-sync's compile cache written (the image ships it pre-written).
+  // git-sync's code cache written (the image ships it pre-written).
   for (const tool of firstTools) { firstSyncBy(tool, join(base, `warm-${tool}`), srcUrl); rmSync(join(base, `warm-${tool}`), { recursive: true, force: true }) }
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < firstTools.length; k++) {
@@ -320,7 +320,7 @@ const md = `
 ### git-sync vs bare git
 
 Command: \`${COMMAND}\`
-(${new Date().toISOString().slice(0, 10)}, git-sync on Node ${NODE_VERSION} as the image runs it (its bin: the bundled CLI, compile cache written by an untimed first run), ${execFileSync('git', ['--version'], { encoding: 'utf8' }).trim()}, 1-minute load average ${load} on 2 cores;
+(${new Date().toISOString().slice(0, 10)}, git-sync on Node ${NODE_VERSION} as the image runs it (its bin: the bundled CLI, its code cache written by an untimed first run), ${execFileSync('git', ['--version'], { encoding: 'utf8' }).trim()}, 1-minute load average ${load} on 2 cores;
 when other work shares the machine absolute numbers are noisy — the two tools run interleaved in the same rounds, so the ratios hold up better).
 
 Bare git runs the anchor's steps (init, \`fetch --depth 1\`, \`rev-parse\`, \`worktree add --no-checkout\`, \`reset --hard\`, symlink + rename, drop the old worktree + \`worktree prune\`) as one bash script per sync.

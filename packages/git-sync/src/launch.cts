@@ -6,16 +6,17 @@
 // alone) it runs dist/src/main.js, the same CLI unbundled.
 //
 // The bundle runs with a code cache of its own: V8's compiled code for it, taken when a run
-// ends, so it holds every function that run compiled. Node's compile cache (which this file
-// used before) is taken right after the top level compiles: the functions compiled as they are
-// first called, most of start-up, were compiled again on every run (about 10 ms of a first
-// sync's start here). The cache sits in the package's .compile-cache directory (the image writes
-// it at build time, with a real sync, as the image's user); one file per Node version, stamped
-// with the bundle's id (the SHA-256 that scripts/bundle.mjs writes into it), size and mtime, so
-// that cached code never runs against another bundle (V8 itself checks only the length).
+// ends, so it holds every function that run compiled. The first run that finds no usable cache
+// and ends well (exit 0, not --help or --version) writes it. Node's compile cache, used here
+// before, is taken right after the top level compiles, so the functions compiled as they are
+// first called (most of start-up) were compiled again on every run: 4-8 ms of a first sync's
+// start here. The cache sits in the package's .compile-cache directory (the image writes it at
+// build time with a real sync, as the image's user), one file per Node version, stamped with the
+// bundle's id (the SHA-256 that scripts/bundle.mjs writes into it), size and mtime, so cached
+// code never runs against another bundle (V8 itself checks only the source's length).
 // NODE_COMPILE_CACHE (if set) gives the choice back to Node's own cache there;
 // NODE_DISABLE_COMPILE_CACHE=1 turns every cache off. Where the package's directory cannot hold
-// a cache, Node's compile cache under the temp dir is used, as before.
+// a cache, Node's compile cache under the temp dir is used.
 //
 // This file is CommonJS (.cts): Node starts a CommonJS entry point a few ms sooner than an ES
 // module one, which would first load the ES module loader and build node:fs's ES module facade.
@@ -91,9 +92,11 @@ function runCached (source: string, stamp: string): void {
     ...(cachedData !== undefined ? { cachedData } : {})
   })
   if (cachedData === undefined || script.cachedDataRejected === true) {
-    // Taken at the end of the run, when it holds everything the run compiled.
-    process.once('exit', () => {
-      if (!canWrite(cacheDir)) return
+    // Taken at the end of the run, when it holds everything the run compiled; only a run that did
+    // its work (exit 0, not --help, --version or --man) compiled what a sync needs.
+    const informational = process.argv.slice(2).some((a) => /^-{1,2}(help|h|version|man)(=.*)?$/.test(a))
+    process.once('exit', (code) => {
+      if (code !== 0 || informational || !canWrite(cacheDir)) return
       writeAtomic(cacheFile, Buffer.concat([Buffer.from(stamp, 'latin1'), script.createCachedData()]))
     })
   }

@@ -88,6 +88,19 @@ void describe('the bin\'s code cache', () => {
     assert.equal(afterRun.mtimeMs, before.mtimeMs)
   })
 
+  void test('only a run that did its work writes the cache: not --version, --help or a failed sync', () => {
+    const pkg = packageCopy()
+    for (const flag of ['--version', '--help', '-h']) {
+      execFileSync(NODE, [pkg.bin, flag], { env: cacheEnv(), stdio: 'pipe' })
+      assert.deepEqual(cacheFiles(pkg.cacheDir), [], `after ${flag}`)
+    }
+    assert.throws(() => execFileSync(NODE, [pkg.bin, '--repo=file:///nonexistent-repo', `--root=${tempDir()}`, '--one-time'], { env: cacheEnv(), stdio: 'pipe' }))
+    assert.deepEqual(cacheFiles(pkg.cacheDir), [], 'after a failed sync')
+    const repo = new SourceRepo(join(tempDir(), 'src'))
+    assert.equal(syncWith(pkg.bin, repo), repo.head())
+    assert.equal(cacheFiles(pkg.cacheDir).length, 1)
+  })
+
   void test('a cache made for another bundle, or damaged, is not used: the CLI runs and the cache is written again', () => {
     const pkg = packageCopy()
     const repo = new SourceRepo(join(tempDir(), 'src'))
