@@ -74,6 +74,18 @@ describe('2-ambassador: the app reaches Redis through the ambassador', { skip },
     await withLogs(played, async () => {
       const masterAddr = async (): Promise<string> => (await exec(played, 'redis-1', 'sentinel', ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'mymaster'])).split('\n')[0]?.trim() ?? ''
       const oldMaster = await masterAddr()
+      // Sentinel promotes only a replica it judges good: linked to the primary and answering its
+      // INFO. On a loaded machine one may still be catching up; stop the primary once every
+      // Sentinel sees both replicas that way, so the test measures the failover, not that race.
+      for (const pod of ['redis-0', 'redis-1', 'redis-2']) {
+        await waitFor(`${pod}'s Sentinel sees both replicas healthy`, async () => {
+          // Raw output (no tty): each replica's fields as name and value lines, one after another.
+          const lines = (await exec(played, pod, 'sentinel', ['redis-cli', '-p', '26379', 'sentinel', 'replicas', 'mymaster'])).split('\n')
+          const field = (name: string): string[] => lines.flatMap((l, i) => l === name ? [lines[i + 1] ?? ''] : [])
+          const flags = field('flags')
+          return flags.length === 2 && flags.every((f) => f === 'slave') && field('master-link-status').every((l) => l === 'ok') ? true : undefined
+        }, 60_000, 500)
+      }
       await podman(['pod', 'stop', '-t', '1', played.pods['redis-0']!.name])
       // Sentinels answer with addresses, not pod names: wait for a different one.
       const master = await waitFor('sentinel promotes a replica', async () => {
