@@ -59,11 +59,16 @@ function writeAtomic (file: string, data: Buffer): void {
   }
 }
 
+/** The bundle loaded as Node loads any file (under Node's compile cache if one is on). */
+function runPlain (): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the bundle is this file's job
+  require(bundle)
+}
+
 /** The bundle under Node's compile cache (in the temp dir): where no cache of our own can be kept. */
 function runWithNodeCache (): void {
   nodeCache.enableCompileCache?.()
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the bundle is this file's job
-  require(bundle)
+  runPlain()
 }
 
 /** The stamp a cache must carry to be used with this bundle; undefined for a bundle without an id. */
@@ -81,8 +86,7 @@ function runCached (source: string, stamp: string): void {
     const data = fs.readFileSync(cacheFile)
     if (data.subarray(0, HEADER_BYTES).toString('latin1') === stamp) cachedData = data.subarray(HEADER_BYTES)
   } catch { /* none yet */ }
-  const writable = cachedData === undefined ? canWrite(cacheDir) : true
-  if (cachedData === undefined && !writable) { runWithNodeCache(); return }
+  if (cachedData === undefined && !canWrite(cacheDir)) { runWithNodeCache(); return }
   // A hashbang is valid only at the very start of a script; inside the wrapper it is a comment.
   const body = source.startsWith('#!') ? `//${source}` : source
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${body}\n});`, {
@@ -115,8 +119,7 @@ if (source === undefined) {
   })
 } else if (process.env.NODE_DISABLE_COMPILE_CACHE === '1' || process.env.NODE_COMPILE_CACHE !== undefined) {
   // Node's own cache (enabled by Node at start-up from NODE_COMPILE_CACHE), or none.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the bundle is this file's job
-  require(bundle)
+  runPlain()
 } else {
   const stamp = stampOf(source)
   if (stamp !== undefined) runCached(source, stamp)
