@@ -1,7 +1,7 @@
 // Public API of @pod-patterns/git-sync: start and stop the sidecar in-process. The sync loop
 // lives here: timing, failure limits, error/touch files, hooks, metrics and the HTTP endpoints.
 
-import { mkdir, rename, rm, utimes, writeFile, open } from 'node:fs/promises'
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, basename } from 'node:path'
 import { createRequire } from 'node:module'
 import type { Counter, Gauge, Summary } from 'prom-client'
@@ -108,17 +108,19 @@ function gitEnv (): Record<string, string> {
   return env
 }
 
-async function writeAtomic (path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
+// The error and touch files are a few bytes each: written synchronously, like the sync's other
+// small files (see repo-sync.ts).
+function writeAtomic (path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true })
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`)
-  await writeFile(tmp, text)
-  await rename(tmp, path)
+  writeFileSync(tmp, text)
+  renameSync(tmp, path)
 }
 
-async function touch (path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
+function touch (path: string): void {
+  mkdirSync(dirname(path), { recursive: true })
   const now = new Date()
-  try { await utimes(path, now, now) } catch { await (await open(path, 'a')).close() }
+  try { utimesSync(path, now, now) } catch { closeSync(openSync(path, 'a')) }
 }
 
 export async function startGitSync (config: Readonly<GitSyncConfig>, options: StartOptions = {}): Promise<GitSync> {
@@ -133,7 +135,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
   const auth = new Auth(config, logger, { askpass: (status) => metrics.askpass.inc({ status }) })
   const git = new GitRunner(config.git, gitEnv())
   const repo = new RepoSync(config, git, logger, auth.fetchUrl)
-  await repo.resolvePaths()
+  repo.resolvePaths()
   const verifier = config.verifySignatures === '' ? undefined : new SignatureVerifier(config.verifySignatures === 'tag' ? 'tag' : 'commit', config.gpgKeyring, config.sshAllowedSigners)
   await verifier?.init()
 
@@ -149,7 +151,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
   /** --one-time: a failed pre-publish hook run makes the exit code 1 (the commit is still published). */
   let prePublishFailed = false
 
-  const state: SyncStatus = { hash: await repo.currentHash(), lastSuccess: undefined, consecutiveFailures: 0, lastError: undefined }
+  const state: SyncStatus = { hash: repo.currentHash(), lastSuccess: undefined, consecutiveFailures: 0, lastError: undefined }
   let everSucceeded = false
   let stopped = false
   let current: AbortController | undefined
@@ -277,12 +279,12 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
       state.consecutiveFailures = 0
       state.lastError = undefined
       everSucceeded = true
-      if (errorFile !== undefined) await rm(errorFile, { force: true })
+      if (errorFile !== undefined) rmSync(errorFile, { force: true })
       if (!result.changed) await repo.expireStale(result.hash, ac.signal)
       if (result.changed) logger.info({ hash: result.hash, seconds: seconds() }, 'synced')
       else logger.debug({ hash: result.hash }, 'no update required')
       const fire = result.changed || first
-      if (fire && touchFile !== undefined) await touch(touchFile)
+      if (fire && touchFile !== undefined) touch(touchFile)
       return { ok: true, fire }
     } catch (err) {
       const aborted = ac.signal.aborted
@@ -294,7 +296,7 @@ export async function startGitSync (config: Readonly<GitSyncConfig>, options: St
       logger.error({ err: { message, code: (err as { code?: string }).code }, failCount: state.consecutiveFailures, timedOut: aborted }, 'error syncing repo, will retry')
       if (errorFile !== undefined) {
         const payload = { Msg: 'error syncing repo, will retry', Err: message, Args: { failCount: state.consecutiveFailures, repo: auth.fetchUrl, ref: config.ref } }
-        await writeAtomic(errorFile, JSON.stringify(payload) + '\n').catch((e: unknown) => { logger.error({ err: e }, 'cannot write --error-file') })
+        try { writeAtomic(errorFile, JSON.stringify(payload) + '\n') } catch (e) { logger.error({ err: e }, 'cannot write --error-file') }
       }
       return { ok: false, fire: false }
     } finally {
