@@ -19,7 +19,10 @@ export class RequestFrame {
   start = 0
   end = 0
   argc = 0
-  /** Start and end offsets of each argument, pairwise. */
+  /**
+   * Start and end offsets of each argument, pairwise: entries past 2 × argc are left over from
+   * earlier frames (the array is reused, never truncated, so it does not shrink and regrow).
+   */
   args: number[] = []
   /** Inline commands are re-encoded as arrays (rare: telnet, old scripts). */
   inline = false
@@ -33,7 +36,25 @@ export class RequestFrame {
   }
 
   argLower (i: number): string {
-    return this.argString(i).toLowerCase()
+    const s = this.args[2 * i] as number
+    const e = this.args[2 * i + 1] as number
+    const n = e - s
+    if (n === 0 || n > 6) return this.argString(i).toLowerCase()
+    // Names of up to 6 bytes (most command names) come from a cache keyed by their bytes, ASCII
+    // letters folded: no string is made per request, and the cached one's hash is kept.
+    let key = n
+    for (let j = s; j < e; j++) {
+      let c = this.buf[j] as number
+      if (c >= 65 && c <= 90) c += 32
+      key = key * 256 + c
+    }
+    let name = shortNames.get(key)
+    if (name === undefined) {
+      name = this.argString(i).toLowerCase()
+      if (shortNames.size >= SHORT_NAMES_MAX) shortNames.clear()
+      shortNames.set(key, name)
+    }
+    return name
   }
 
   bytes (): Buffer {
@@ -45,6 +66,30 @@ const CR = 13
 const LF = 10
 const DOLLAR = 36
 const STAR = 42
+
+/** Lower-cased names of up to 6 bytes by their bytes (see argLower); cleared when full. */
+const shortNames = new Map<number, string>()
+const SHORT_NAMES_MAX = 1024
+
+/**
+ * The common case of a count or length line: digits then CRLF, all in the buffer. Returns the
+ * number and leaves the offset after the LF in `lineEnd`, or -1 when the line is anything else
+ * (cut by the chunk's end, signed, too long, malformed): the caller then takes the general path.
+ */
+let lineEnd = 0
+function simpleCount (buf: Buffer, start: number, len: number): number {
+  let n = 0
+  let i = start
+  const stop = Math.min(len, start + 15)
+  for (; i < stop; i++) {
+    const c = buf[i] as number
+    if (c < 48 || c > 57) break
+    n = n * 10 + (c - 48)
+  }
+  if (i === start || i + 1 >= len || buf[i] !== CR || buf[i + 1] !== LF) return -1
+  lineEnd = i + 2
+  return n
+}
 
 /** Parses a decimal integer in buf[s, e); NaN when it is not one. */
 export function parseIntAt (buf: Buffer, s: number, e: number): number {
@@ -75,37 +120,45 @@ export function scanRequest (buf: Buffer, pos: number, limits: ScanLimits, frame
   frame.end = 0
   if (pos >= len) return -1
   if (buf[pos] !== STAR) return scanInline(buf, pos, limits, frame)
-  const nl = buf.indexOf(LF, pos)
-  if (nl === -1) {
-    if (len - pos > limits.maxInlineBytes) throw new ProtocolError('Protocol error: too big mbulk count string')
-    return -1
+  let argc = simpleCount(buf, pos + 1, len)
+  let p = lineEnd
+  if (argc === -1) {
+    const nl = buf.indexOf(LF, pos)
+    if (nl === -1) {
+      if (len - pos > limits.maxInlineBytes) throw new ProtocolError('Protocol error: too big mbulk count string')
+      return -1
+    }
+    if (buf[nl - 1] !== CR) throw new ProtocolError('Protocol error: invalid multibulk length')
+    argc = parseIntAt(buf, pos + 1, nl - 1)
+    p = nl + 1
   }
-  if (buf[nl - 1] !== CR) throw new ProtocolError('Protocol error: invalid multibulk length')
-  const argc = parseIntAt(buf, pos + 1, nl - 1)
   if (Number.isNaN(argc) || argc > limits.maxArrayLen) throw new ProtocolError('Protocol error: invalid multibulk length')
-  let p = nl + 1
   const args = frame.args
-  args.length = 0
   frame.argc = argc <= 0 ? 0 : argc
   for (let i = 0; i < argc; i++) {
     if (p >= len) return -1
     if (buf[p] !== DOLLAR) throw new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(buf[p] as number)}'`)
-    const bl = buf.indexOf(LF, p)
-    if (bl === -1) {
-      if (len - p > 32) throw new ProtocolError('Protocol error: invalid bulk length')
-      return -1
+    let blen = simpleCount(buf, p + 1, len)
+    let s = lineEnd
+    if (blen === -1) {
+      const bl = buf.indexOf(LF, p)
+      if (bl === -1) {
+        if (len - p > 32) throw new ProtocolError('Protocol error: invalid bulk length')
+        return -1
+      }
+      if (buf[bl - 1] !== CR) throw new ProtocolError('Protocol error: invalid bulk length')
+      blen = parseIntAt(buf, p + 1, bl - 1)
+      s = bl + 1
     }
-    if (buf[bl - 1] !== CR) throw new ProtocolError('Protocol error: invalid bulk length')
-    const blen = parseIntAt(buf, p + 1, bl - 1)
     if (Number.isNaN(blen) || blen < 0 || blen > limits.maxBulkBytes) throw new ProtocolError('Protocol error: invalid bulk length')
-    const s = bl + 1
     const e = s + blen
     if (e + 2 > len) {
       frame.end = e + 2
       return -1
     }
     if (buf[e] !== CR || buf[e + 1] !== LF) throw new ProtocolError('Protocol error: bulk string not terminated by CRLF')
-    args.push(s, e)
+    args[2 * i] = s
+    args[2 * i + 1] = e
     p = e + 2
   }
   frame.end = p

@@ -89,6 +89,8 @@ export class ClientSession implements ReplySink {
   private quitting = false
   private readonly createdAt = performance.now()
   private lastInput = performance.now()
+  /** When process() began on the current input: the time of every request it routes. */
+  private clock = 0
   private noEvict = false
   closed = false
   draining = false
@@ -135,6 +137,7 @@ export class ClientSession implements ReplySink {
   }
 
   private process (buf: Buffer): void {
+    this.clock = performance.now()
     const f = this.frame
     let pos = 0
     const len = buf.length
@@ -356,7 +359,7 @@ export class ClientSession implements ReplySink {
       return true
     }
     if (info.replicaSafe && this.ctx.config.readPolicy !== 'primary') {
-      const now = performance.now()
+      const now = this.clock
       if (now - this.lastWrite >= this.ctx.config.readYourWrites) {
         const node = SCAN_FAMILY.has(name) ? this.scanReplica() : this.pickReplica(undefined)
         if (node !== undefined) {
@@ -369,7 +372,7 @@ export class ClientSession implements ReplySink {
         }
       }
     }
-    if (info.write) this.lastWrite = performance.now()
+    if (info.write) this.lastWrite = this.clock
     this.sendPrimary(f.bytes())
     return true
   }
@@ -421,7 +424,7 @@ export class ClientSession implements ReplySink {
 
   private sendPrimary (req: Buffer): Slot {
     const slot = new Slot(this, req)
-    slot.t0 = performance.now()
+    slot.t0 = this.clock
     this.append(slot)
     const p = this.primaryUsable()
     if (p === undefined) {

@@ -9,12 +9,26 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024)
 
 type ChunkSink = (chunk: Buffer) => void
 
+/**
+ * A private copy of the first n bytes read, in Node's shared allocation pool for small sizes.
+ * Requests and replies of a few dozen bytes (most at pipeline depth 1) are copied byte by byte:
+ * cheaper than creating a view of the read buffer to copy from.
+ */
+function copyRead (n: number): Buffer {
+  const chunk = Buffer.allocUnsafe(n)
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) chunk[i] = READ_BUFFER[i] as number
+  } else {
+    READ_BUFFER.copy(chunk, 0, 0, n)
+  }
+  return chunk
+}
+
 function onreadOption (sink: () => ChunkSink): { buffer: Buffer, callback: (n: number, buf: Uint8Array) => boolean } {
   return {
     buffer: READ_BUFFER,
-    callback: (n, buf) => {
-      // Small chunks are copied into Node's shared allocation pool: cheap, and ours to keep.
-      sink()(Buffer.from(Buffer.from(buf.buffer, buf.byteOffset, n)))
+    callback: (n) => {
+      sink()(copyRead(n))
       return true
     }
   }

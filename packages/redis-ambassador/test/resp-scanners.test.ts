@@ -33,6 +33,63 @@ void test('request scanner rejects malformed frames and enforces limits', () => 
   for (const b of bad) assert.throws(() => scanRequest(Buffer.from(b), 0, limits, new RequestFrame()), ProtocolError, b)
 })
 
+void test('request scanner reads counts and lengths alike on its fast and general paths', () => {
+  const f = new RequestFrame()
+  const scan = (text: string): number => scanRequest(Buffer.from(text, 'latin1'), 0, limits, f)
+  // Leading zeros, and the longest count the general path accepts (15 digits).
+  assert.equal(scan('*02\r\n$03\r\nGET\r\n$1\r\nk\r\n'), 22)
+  assert.deepEqual([f.argc, f.argString(0), f.argString(1)], [2, 'GET', 'k'])
+  assert.equal(scan('*000000000000001\r\n$4\r\nPING\r\n'), 28)
+  assert.equal(f.argc, 1)
+  assert.throws(() => scan('*0000000000000001\r\n$4\r\nPING\r\n'), /invalid multibulk length/)
+  // A negative or zero count is an empty frame; a negative bulk length is an error.
+  assert.equal(scan('*-1\r\n'), 5)
+  assert.equal(f.argc, 0)
+  assert.equal(scan('*0\r\n'), 4)
+  assert.equal(f.argc, 0)
+  assert.throws(() => scan('*1\r\n$-1\r\n'), /invalid bulk length/)
+  // A line cut before its LF waits for more; an LF without CR is an error.
+  for (const cut of ['*1', '*1\r', '*1\r\n$3', '*1\r\n$3\r']) assert.equal(scan(cut), -1, cut)
+  assert.throws(() => scan('*1\n$3\r\nabc\r\n'), /invalid multibulk length/)
+  assert.throws(() => scan('*1\r\n$3\nabc\r\n'), /invalid bulk length/)
+  assert.throws(() => scan('*1\rX$3\r\nabc\r\n'), /invalid multibulk length/, 'a CR not followed by LF')
+  assert.throws(() => scan('*1\r\n$3\rXabc\r\n'), /invalid bulk length/, 'a CR not followed by LF')
+  // The same frame object, a long frame then a short one: only the new arguments count.
+  assert.equal(scan('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n'), 27)
+  assert.equal(scan('*1\r\n$4\r\nPING\r\n'), 14)
+  assert.deepEqual([f.argc, f.argLower(0)], [1, 'ping'])
+})
+
+void test('command names are lower-cased whatever their length, case or bytes', () => {
+  const f = new RequestFrame()
+  const name = (n: string): string => {
+    const b = Buffer.from(n, 'latin1')
+    scanRequest(Buffer.concat([Buffer.from(`*1\r\n$${b.length}\r\n`), b, Buffer.from('\r\n')]), 0, limits, f)
+    return f.argLower(0)
+  }
+  assert.equal(name('GeT'), 'get')
+  assert.equal(name('get'), 'get')
+  assert.equal(name('CLIENT'), 'client')
+  assert.equal(name('SUBSCRIBE'), 'subscribe')
+  assert.equal(name('\u00c9CHO'), '\u00e9cho', 'Latin-1 letters fold as toLowerCase folds them')
+  assert.equal(name('a1-_Z'), 'a1-_z')
+  // Names that differ only by their length (a leading NUL) are different names.
+  assert.equal(name('a'), 'a')
+  assert.equal(name('\u0000a'), '\u0000a')
+  assert.equal(name('a'), 'a')
+  // Only A-Z fold: an upper-case name never answers for a different lower-case one.
+  assert.equal(name('GET'), 'get')
+  assert.equal(name('hfu'), 'hfu')
+  assert.equal(name('[\\]'), '[\\]')
+  assert.equal(name('{|}'), '{|}')
+  // More distinct short names than the cache keeps: every answer stays right.
+  for (let i = 0; i < 1500; i++) {
+    const n = `X${i.toString(36).toUpperCase()}`
+    assert.equal(name(n), n.toLowerCase())
+  }
+  assert.equal(name('SET'), 'set')
+})
+
 void test('inline commands are re-encoded as arrays', () => {
   const f = new RequestFrame()
   assert.equal(scanRequest(Buffer.from('set k "a b"\r\n'), 0, limits, f), 13)
