@@ -56,7 +56,7 @@ export class ReplyScanner {
         }
         continue
       }
-      const nl = chunk.indexOf(LF, pos)
+      const nl = findLF(chunk, pos, len)
       if (nl === -1) {
         // Keep the cut line to parse with the next chunk; pass on what came before it.
         const rest = chunk.subarray(pos)
@@ -164,6 +164,16 @@ export class ReplyScanner {
     }
     return true
   }
+}
+
+/**
+ * The offset of the next LF at or after `from`, or -1. Most reply lines (+OK, $3, :1, *2) are a
+ * few bytes: a loop finds their end sooner than a call into indexOf, which takes longer lines.
+ */
+function findLF (buf: Buffer, from: number, len: number): number {
+  const stop = Math.min(len, from + 32)
+  for (let i = from; i < stop; i++) if (buf[i] === LF) return i
+  return stop === len ? -1 : buf.indexOf(LF, stop)
 }
 
 function parseLen (buf: Buffer, s: number, e: number): number {

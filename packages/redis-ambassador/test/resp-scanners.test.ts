@@ -114,7 +114,9 @@ function replies (chunks: Buffer[]): Array<{ text: string, type: string, err: st
 const RESP3 = [
   '+OK\r\n', '-ERR bad\r\n', ':42\r\n', '$5\r\nhello\r\n', '$-1\r\n', '*-1\r\n', '*0\r\n', '_\r\n', ',3.14\r\n', '#t\r\n', '(123\r\n',
   '*2\r\n$1\r\na\r\n*2\r\n:1\r\n:2\r\n', '%2\r\n+a\r\n:1\r\n+b\r\n*1\r\n:2\r\n', '~2\r\n+x\r\n+y\r\n', '=8\r\ntxt:abcd\r\n',
-  '|1\r\n+ttl\r\n:3\r\n$2\r\nok\r\n', '>3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n', '!5\r\nERR x\r\n', '*1\r\n|1\r\n+a\r\n+b\r\n:7\r\n'
+  '|1\r\n+ttl\r\n:3\r\n$2\r\nok\r\n', '>3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n', '!5\r\nERR x\r\n', '*1\r\n|1\r\n+a\r\n+b\r\n:7\r\n',
+  // Lines longer than the scanner's short-line loop looks ahead (32 bytes).
+  `-WRONGTYPE ${'Operation against a key holding the wrong kind of value '.repeat(3)}\r\n`, `+${'s'.repeat(40)}\r\n`, `*1\r\n+${'t'.repeat(31)}\r\n`, `+${'u'.repeat(30)}\r\n`
 ]
 
 void test('reply scanner finds every RESP2/RESP3 reply boundary, whatever the chunking', () => {
