@@ -27,6 +27,8 @@ const run = promisify(execFile)
 const ROUNDS = opt('rounds', 9)
 const N1 = opt('n1', 200000)
 const N16 = opt('n16', 400000)
+/** redis-benchmark's clients (-c): at -P 16 they keep CLIENTS × 16 requests in flight. */
+const CLIENTS = 50
 const command = `node bench/redis-ambassador/run.mjs${args.length > 0 ? ' ' + args.join(' ') : ''}`
 
 const { dir, launch, cleanup } = scratch('ra-bench-')
@@ -52,7 +54,7 @@ async function waitPing (port) {
 
 
 async function bench (port, pipeline, n) {
-  const { stdout } = await run('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-c', '50', '-n', String(n), '-r', '100000', '-P', String(pipeline), '--csv'], { maxBuffer: 1 << 20 })
+  const { stdout } = await run('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-c', String(CLIENTS), '-n', String(n), '-r', '100000', '-P', String(pipeline), '--csv'], { maxBuffer: 1 << 20 })
   const out = {}
   for (const line of stdout.trim().split('\n').slice(1)) {
     const cols = line.split(',').map((c) => c.replace(/"/g, ''))
@@ -145,9 +147,9 @@ async function main () {
     const ms = med('ambassador', 1, test).p50 - med('direct', 1, test).p50
     added.push(`${test} ${ms.toFixed(3)} ms ${met(ms <= 0.3)}`)
   }
-  // At -P 16 each of the 50 clients keeps 16 requests in flight, so a request's latency is mostly
+  // At -P 16 each client keeps 16 requests in flight, so a request's latency is mostly
   // its wait behind the others: by Little's law, in flight / throughput.
-  const queued = (name, test) => (50 * 16 * 1000 / med(name, 16, test).rps).toFixed(2)
+  const queued = (name, test) => (CLIENTS * 16 * 1000 / med(name, 16, test).rps).toFixed(2)
   const littles = ['SET', 'GET'].map((test) => `${test} ${targets.map(([name]) => queued(name, test)).join(' / ')} ms`).join(', ')
   const p16Added = ['SET', 'GET'].map((test) => {
     const d = med('direct', 16, test).p50
@@ -155,7 +157,7 @@ async function main () {
   }).join('; ')
   const targetLines = [
     `Targets (issue 4): ≥ 1.0× nutcracker at both depths — ${vsTwem.join(', ')}; ≥ 0.8× direct at -P 1 — ${vsDirect.join(', ')};`,
-    `added p50 ≤ 0.3 ms at -P 1 — ${added.join(', ')}. At -P 16 the p50s are queueing: 800 requests in flight divided by each target's throughput give`,
+    `added p50 ≤ 0.3 ms at -P 1 — ${added.join(', ')}. At -P 16 the p50s are queueing: ${CLIENTS * 16} requests in flight divided by each target's throughput give`,
     `${littles} (direct / ambassador / nutcracker), close to the measured p50s: the latency added there follows the throughput (added p50 at -P 16: ${p16Added}).`
   ]
 
@@ -195,7 +197,7 @@ async function main () {
     '## redis-ambassador',
     '',
     `Command: \`${command}\` (after \`pnpm build\`). ${ROUNDS} interleaved rounds (order rotated each round), medians shown.`,
-    `Each target gets \`redis-benchmark -t set,get -c 50 -r 100000 -P <1|16> --csv\` with -n ${N1} at -P 1 and -n ${N16} at -P 16.`,
+    `Each target gets \`redis-benchmark -t set,get -c ${CLIENTS} -r 100000 -P <1|16> --csv\` with -n ${N1} at -P 1 and -n ${N16} at -P 16.`,
     `direct = the primary itself; ambassador = primary + one replica behind redis-ambassador (GETs go to the replica; Node ${NODE_VERSION}, the image's runtime);`,
     'nutcracker = Debian twemproxy in front of the primary. Everything co-located on one machine, so the proxies',
     `compete with redis-benchmark and Redis for ${cpus().length} cores; other work on the machine adds noise (load average at the end: ${loadavg()[0].toFixed(1)}).`,

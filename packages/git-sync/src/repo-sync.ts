@@ -126,9 +126,7 @@ export class RepoSync {
    */
   private repointWorktrees (): void {
     const wtDir = join(this.root, WORKTREES_DIR)
-    let entries: string[] = []
-    try { entries = readdirSync(wtDir) } catch { return }
-    for (const e of entries) {
+    for (const e of readdirOrEmpty(wtDir)) {
       const wt = join(wtDir, e)
       let gitdir: string
       try { gitdir = this.worktreeGitdir(wt) } catch { continue }
@@ -395,9 +393,7 @@ export class RepoSync {
     const wtDir = join(this.root, WORKTREES_DIR)
     const now = Date.now()
     let removed = 0
-    let entries: string[] = []
-    try { entries = readdirSync(wtDir) } catch { /* none yet */ }
-    for (const e of entries) {
+    for (const e of readdirOrEmpty(wtDir)) {
       if (e === current) continue
       const p = join(wtDir, e)
       const st = lstatOrUndefined(p)
@@ -430,19 +426,15 @@ export class RepoSync {
 
   /** Whether .git/worktrees lists an entry other than the current worktree's. */
   private hasOrphanedWorktreeMetadata (current: string): boolean {
-    let names: string[]
-    try { names = readdirSync(join(this.root, '.git', 'worktrees')) } catch { return false }
-    return names.some((n) => n !== current)
+    return readdirOrEmpty(join(this.root, '.git', 'worktrees')).some((n) => n !== current)
   }
 
   /** Removes worktrees that have gone stale even when nothing new was synced. */
   async expireStale (current: string, signal: AbortSignal): Promise<void> {
     if (this.config.staleWorktreeTimeout <= 0) return
     const wtDir = join(this.root, WORKTREES_DIR)
-    let entries: string[] = []
-    try { entries = readdirSync(wtDir) } catch { return }
     let removed = false
-    for (const e of entries) {
+    for (const e of readdirOrEmpty(wtDir)) {
       if (e === current) continue
       const st = lstatOrUndefined(join(wtDir, e))
       if (st !== undefined && Date.now() - st.mtimeMs >= this.config.staleWorktreeTimeout) {
@@ -467,6 +459,7 @@ export function fetchedCommit (fetchHead: string): string | undefined {
   return desc.startsWith("branch '") || !desc.includes("'") ? sha : undefined
 }
 
+/** A directory's entries; none when it is missing (or unreadable). */
 function readdirOrEmpty (dir: string): string[] {
   try { return readdirSync(dir) } catch { return [] }
 }
