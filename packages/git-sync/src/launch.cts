@@ -111,7 +111,9 @@ function runCached (source: string, stamp: string): void {
 }
 
 let source: string | undefined
-try { source = fs.readFileSync(bundle, 'utf8') } catch { /* no bundle: a build by tsc alone */ }
+// latin1: scripts/bundle.mjs makes sure the bundle is ASCII, so this is its text, read without
+// UTF-8 decoding (about 0.5 ms less for its 600 KB).
+try { source = fs.readFileSync(bundle, 'latin1') } catch { /* no bundle: a build by tsc alone */ }
 if (source === undefined) {
   import('./main.js').catch((err: unknown) => {
     process.stderr.write(`git-sync: ${(err as Error).stack ?? String(err)}\n`)

@@ -13,7 +13,9 @@ const UNIT_MS: Record<string, number> = {
   h: 3_600_000
 }
 
-const PART = /([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)/y
+// Escapes, not the letters: the bundled git-sync CLI must be ASCII (its src/launch.cts reads it as
+// latin1).
+const PART = /([0-9]*\.?[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y
 
 /**
  * Parses a Go duration into milliseconds. A bare "0" is accepted, as Go does; any other

@@ -8,6 +8,10 @@ test('parses Go durations into milliseconds', () => {
   assert.equal(parseDuration('1.5h'), 5_400_000)
   assert.equal(parseDuration('2h45m10.5s'), 9_910_500)
   assert.equal(parseDuration('100us'), 0.1)
+  // Go's two spellings of micro: U+00B5 (micro sign) and U+03BC (Greek mu).
+  assert.equal(parseDuration('100\u00b5s'), 0.1)
+  assert.equal(parseDuration('100\u03bcs'), 0.1)
+  assert.equal(parseDuration('1m100\u00b5s'), 60_000.1)
   assert.equal(parseDuration('250ns'), 0.00025)
   assert.equal(parseDuration('0'), 0)
   assert.equal(parseDuration('-5s'), -5000)
