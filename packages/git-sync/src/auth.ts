@@ -3,8 +3,7 @@
 
 import type * as Crypto from 'node:crypto'
 import { createRequire } from 'node:module'
-import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { existsSync, promises as fsp } from 'node:fs'
 import type { Logger } from '@pod-patterns/runtime'
 import { PodPatternsError } from '@pod-patterns/runtime'
 import type { CredentialSpec, GitSyncConfig } from './config.js'
@@ -208,7 +207,7 @@ export class Auth {
 async function readSecretFile (path: string, what: string): Promise<string> {
   try {
     // Trailing newlines are an editor's, not the password's.
-    return (await readFile(path, 'utf8')).replace(/[\r\n]+$/, '')
+    return (await fsp.readFile(path, 'utf8')).replace(/[\r\n]+$/, '')
   } catch (err) {
     throw new PodPatternsError('SECRET_FILE', `can't read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
   }

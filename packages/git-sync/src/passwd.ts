@@ -1,7 +1,7 @@
 // --add-user: give the running UID a passwd entry, as the anchor does, because ssh refuses to
 // run ("No user exists for uid N") when a container runs under an arbitrary UID.
 
-import { appendFile, readFile } from 'node:fs/promises'
+import { promises as fsp } from 'node:fs'
 import { PodPatternsError } from '@pod-patterns/runtime'
 
 export const DEFAULT_PASSWD_FILE = '/etc/passwd'
@@ -26,7 +26,7 @@ export async function addPasswdEntry (options: PasswdEntryOptions = {}): Promise
   const home = options.home ?? (process.env.HOME !== undefined && process.env.HOME !== '' ? process.env.HOME : process.cwd())
   let existing = ''
   try {
-    existing = await readFile(file, 'utf8')
+    existing = await fsp.readFile(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw failed(file, err)
   }
@@ -36,7 +36,7 @@ export async function addPasswdEntry (options: PasswdEntryOptions = {}): Promise
   }
   const sep = existing === '' || existing.endsWith('\n') ? '' : '\n'
   try {
-    await appendFile(file, `${sep}git-sync:x:${uid}:${gid}::${home}:/sbin/nologin\n`)
+    await fsp.appendFile(file, `${sep}git-sync:x:${uid}:${gid}::${home}:/sbin/nologin\n`)
   } catch (err) {
     throw failed(file, err)
   }

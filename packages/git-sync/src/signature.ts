@@ -1,8 +1,7 @@
 // Signature verification before publishing: a commit (or annotated tag) must carry a GPG or
 // SSH signature that git verifies against the trusted keyring / allowed-signers file.
 
-import { existsSync, statSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { existsSync, statSync, promises as fsp } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFile } from 'node:child_process'
@@ -30,7 +29,7 @@ export class SignatureVerifier {
     if (this.keyring === '') return
     if (!existsSync(this.keyring)) throw new PodPatternsError('GPG_KEYRING', `--gpg-keyring ${this.keyring} does not exist`)
     if (statSync(this.keyring).isDirectory()) { this.gnupgHome = this.keyring; return }
-    this.gnupgHome = await mkdtemp(join(tmpdir(), 'git-sync-gpg-'))
+    this.gnupgHome = await fsp.mkdtemp(join(tmpdir(), 'git-sync-gpg-'))
     this.ownHome = true
     try {
       await run('gpg', ['--batch', '--quiet', '--no-autostart', '--import', this.keyring], { env: { ...process.env, GNUPGHOME: this.gnupgHome } })
@@ -40,14 +39,14 @@ export class SignatureVerifier {
     // Checking a signature needs only public keys: no gpg-agent. Without this, each gpg that git
     // starts may spawn an agent, and one started by a verification cut short at shutdown
     // outlives the process.
-    await writeFile(join(this.gnupgHome, 'gpg.conf'), 'no-autostart\n')
+    await fsp.writeFile(join(this.gnupgHome, 'gpg.conf'), 'no-autostart\n')
   }
 
   async close (): Promise<void> {
     if (!this.ownHome || this.gnupgHome === undefined) return
     // gpg may have started an agent for the private home; it would outlive the home otherwise.
     await run('gpgconf', ['--homedir', this.gnupgHome, '--kill', 'all']).catch(() => undefined)
-    await rm(this.gnupgHome, { recursive: true, force: true })
+    await fsp.rm(this.gnupgHome, { recursive: true, force: true })
   }
 
   /** Throws SIGNATURE_INVALID unless the fetched commit/tag verifies. */

@@ -3,7 +3,7 @@
 
 import type * as Crypto from 'node:crypto'
 import { createRequire } from 'node:module'
-import { readFile } from 'node:fs/promises'
+import { promises as fsp } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '@pod-patterns/runtime'
 import { isSha } from './repo-sync.js'
@@ -81,7 +81,7 @@ export function triggerHandler (opts: TriggerOptions): (req: IncomingMessage, re
     let secret: string
     try {
       // Re-read each time so a rotated secret takes effect without a restart.
-      secret = (await readFile(opts.secretFile, 'utf8')).replace(/[\r\n]+$/, '')
+      secret = (await fsp.readFile(opts.secretFile, 'utf8')).replace(/[\r\n]+$/, '')
     } catch (err) {
       opts.logger.error({ err }, 'cannot read --trigger-secret-file')
       reply(res, 500, 'error', 'secret unavailable')

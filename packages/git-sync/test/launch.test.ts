@@ -155,3 +155,32 @@ void describe('simple-git tracing in the bundled CLI', () => {
     assert.doesNotMatch(off.stderr, /simple-git/, off.output)
   })
 })
+
+void describe('what the bundled CLI loads before its first git command', () => {
+  // scripts/bundle.mjs puts stand-ins in place of modules that third-party code loads at start-up
+  // (assert in sonic-boom, worker_threads in pino, thread-stream), and our modules reach
+  // fs.promises at the call: a first sync needs none of them before git runs.
+  void test('a first sync starts git without loading assert, worker_threads or fs/promises, and syncs', () => {
+    const dir = tempDir()
+    const list = join(dir, 'modules.txt')
+    const preload = join(dir, 'record.cjs')
+    writeFileSync(preload, `
+const cp = require('node:child_process')
+const fs = require('node:fs')
+const spawn = cp.ChildProcess.prototype.spawn
+cp.ChildProcess.prototype.spawn = function (options) {
+  if (!fs.existsSync(${JSON.stringify(list)})) fs.writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n'))
+  return spawn.call(this, options)
+}
+`)
+    const repo = new SourceRepo(join(tempDir(), 'src'))
+    const root = tempDir()
+    execFileSync(NODE, ['--require', preload, BIN, `--repo=${repo.url}`, `--root=${root}`, '--link=link', '--one-time'], { env: cacheEnv(), stdio: 'pipe' })
+    assert.equal(linkSha(join(root, 'link')), repo.head())
+    const loaded = readFileSync(list, 'utf8').split('\n')
+    assert.ok(loaded.includes('NativeModule child_process'), 'the list is the one taken at the first spawn')
+    for (const name of ['assert', 'worker_threads', 'fs/promises', 'internal/fs/promises']) {
+      assert.ok(!loaded.includes(`NativeModule ${name}`), `${name} was loaded before the first git command`)
+    }
+  })
+})

@@ -3,7 +3,7 @@
 
 import type http from 'node:http'
 import type https from 'node:https'
-import { unlink } from 'node:fs/promises'
+import { promises as fsp } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
@@ -98,7 +98,7 @@ export class OpsServer {
     this.ticker = setInterval(() => { this.lastTick = Date.now() }, 500)
     this.ticker.unref()
     const a = this.address
-    if (a.kind === 'unix') await unlink(a.path).catch(() => undefined)
+    if (a.kind === 'unix') await fsp.unlink(a.path).catch(() => undefined)
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject)
       const done = (): void => { this.server.off('error', reject); resolve() }
