@@ -38,6 +38,12 @@ function cpuMs (pid) {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(f[11]) + Number(f[12])) * 10 // utime + stime in clock ticks (USER_HZ = 100)
 }
+/** User and system CPU time (ms) a process has used so far, from /proc. */
+function cpuSplitMs (pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { user: Number(f[11]) * 10, system: Number(f[12]) * 10 }
+}
 
 
 async function waitPing (port) {
@@ -53,14 +59,21 @@ async function waitPing (port) {
 
 
 
+/** redis-benchmark's result per test, and its own CPU (ms): bash's `times` after it exits. */
 async function bench (port, pipeline, n) {
-  const { stdout } = await run('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-c', String(CLIENTS), '-n', String(n), '-r', '100000', '-P', String(pipeline), '--csv'], { maxBuffer: 1 << 20 })
+  const argv = ['-p', String(port), '-t', 'set,get', '-c', String(CLIENTS), '-n', String(n), '-r', '100000', '-P', String(pipeline), '--csv']
+  // `times` prints the shell's own user and system time, then its children's: redis-benchmark's.
+  const { stdout } = await run('bash', ['-c', 'redis-benchmark "$@" && times', 'bench', ...argv], { maxBuffer: 1 << 20 })
+  const lines = stdout.trim().split('\n')
+  const t = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(lines.at(-1) ?? '')
+  if (t === null || !/^\d+m[\d.]+s \d+m[\d.]+s$/.test(lines.at(-2) ?? '')) throw new Error(`no CPU times from redis-benchmark:\n${stdout}`)
+  const cpu = { user: (Number(t[1]) * 60 + Number(t[2])) * 1000, system: (Number(t[3]) * 60 + Number(t[4])) * 1000 }
   const out = {}
-  for (const line of stdout.trim().split('\n').slice(1)) {
+  for (const line of lines.slice(1, -2)) {
     const cols = line.split(',').map((c) => c.replace(/"/g, ''))
     out[cols[0]] = { rps: Number(cols[1]), p50: Number(cols[4]) }
   }
-  return out
+  return { tests: out, cpu }
 }
 
 
@@ -71,8 +84,8 @@ async function main () {
   const twem = await freePort()
   const twemStats = await freePort()
   const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no']
-  launch('redis-server', ['--port', String(primary), '--dbfilename', 'p.rdb', ...common])
-  launch('redis-server', ['--port', String(replica), '--dbfilename', 'r.rdb', '--replicaof', '127.0.0.1', String(primary), ...common])
+  const primaryProc = launch('redis-server', ['--port', String(primary), '--dbfilename', 'p.rdb', ...common])
+  const replicaProc = launch('redis-server', ['--port', String(replica), '--dbfilename', 'r.rdb', '--replicaof', '127.0.0.1', String(primary), ...common])
   await waitPing(primary)
   await waitPing(replica)
   const main = fileURLToPath(new URL('../../packages/redis-ambassador/dist/src/main.js', import.meta.url))
@@ -95,6 +108,9 @@ async function main () {
   // JIT compiling its data path (about 50% more CPU per request in the first 40,000 here).
   for (const [, port] of targets) await bench(port, 1, N1)
   const cpu = {} // key `${proxy} P${p}` -> [µs of the proxy's CPU per request]
+  // At -P 1, every process's CPU per request, user and system: key `${target} ${process}` -> [{ user, system }] in µs.
+  const split = {}
+  const servers = [['primary', primaryProc.pid], ['replica', replicaProc.pid], ['proxy', undefined]]
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [p, n] of [[1, N1], [16, N16]]) {
       // Rotate the order each round so no target always runs first or last.
@@ -102,9 +118,19 @@ async function main () {
       for (const [name, port] of order) {
         const proxy = name === 'ambassador' ? ambProc.pid : name === 'nutcracker' ? twemProc.pid : undefined
         const c0 = proxy === undefined ? 0 : cpuMs(proxy)
-        const r = await bench(port, p, n)
+        const pids = servers.map(([label, pid]) => [label, label === 'proxy' ? proxy : pid]).filter(([, pid]) => pid !== undefined)
+        const before = pids.map(([, pid]) => cpuSplitMs(pid))
+        const { tests: r, cpu: benchCpu } = await bench(port, p, n)
         // The proxy's own CPU per request (SET and GET runs together: 2n requests), in µs.
         if (proxy !== undefined) (cpu[`${name} P${p}`] ??= []).push((cpuMs(proxy) - c0) * 1000 / (2 * n))
+        if (p === 1) {
+          const perRequest = (ms) => ms * 1000 / (2 * n)
+          ;(split[`${name} redis-benchmark`] ??= []).push({ user: perRequest(benchCpu.user), system: perRequest(benchCpu.system) })
+          pids.forEach(([label, pid], i) => {
+            const after = cpuSplitMs(pid)
+            ;(split[`${name} ${label}`] ??= []).push({ user: perRequest(after.user - before[i].user), system: perRequest(after.system - before[i].system) })
+          })
+        }
         for (const [test, v] of Object.entries(r)) {
           const key = `${name} P${p} ${test}`
           ;(results[key] ??= []).push(v)
@@ -191,6 +217,26 @@ async function main () {
   for (const c of [pc, rc, ...clients]) c.disconnect()
 
   const cpuMed = (name, p) => median(cpu[`${name} P${p}`] ?? [NaN]).toFixed(1)
+  // Where the CPU goes at -P 1, process by process (medians of the rounds, µs per request).
+  const PROCS = ['redis-benchmark', 'primary', 'replica', 'proxy']
+  const part = (name, proc, kind) => { const xs = split[`${name} ${proc}`]; return xs === undefined ? undefined : median(xs.map((x) => x[kind])) }
+  const total = (name, procs = PROCS) => procs.reduce((sum, proc) => sum + (part(name, proc, 'user') ?? 0) + (part(name, proc, 'system') ?? 0), 0)
+  const cell = (name, proc) => part(name, proc, 'user') === undefined ? '—' : `${part(name, proc, 'user').toFixed(1)} + ${part(name, proc, 'system').toFixed(1)}`
+  const splitRows = targets.map(([name]) => `| ${name} | ${PROCS.map((proc) => cell(name, proc)).join(' | ')} | ${total(name).toFixed(1)} |`)
+  const others = ['redis-benchmark', 'primary', 'replica']
+  const budget = total('direct') / 0.8 - total('ambassador', others)
+  const splitLines = [
+    'CPU per request at -P 1, process by process (µs of user + system time from /proc and, for redis-benchmark, bash\'s `times`; SET and GET runs together, medians of the rounds):',
+    '',
+    '| target | redis-benchmark | primary | replica | proxy | all |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...splitRows,
+    '',
+    `redis-benchmark makes one write and one read per request and little else, so its ${part('direct', 'redis-benchmark', 'system')?.toFixed(1)} µs of system time per request (direct) is what this machine's kernel charges for that pair on loopback TCP (with the wake-ups between them).`,
+    'A proxy makes the same pair for every client request, on top of its upstream traffic. The machine is CPU-bound, so throughput follows the CPU all processes spend per request:',
+    `for 0.8× direct at -P 1 the proxy could use about ${budget.toFixed(1)} µs per request in all (direct's ${total('direct').toFixed(1)} µs ÷ 0.8, less the ${total('ambassador', others).toFixed(1)} µs the other processes used through the ambassador);`,
+    `the ambassador used ${(part('ambassador', 'proxy', 'user') ?? NaN).toFixed(1)} µs of user and ${(part('ambassador', 'proxy', 'system') ?? NaN).toFixed(1)} µs of system time, nutcracker ${(part('nutcracker', 'proxy', 'user') ?? NaN).toFixed(1)} and ${(part('nutcracker', 'proxy', 'system') ?? NaN).toFixed(1)}.`
+  ]
   // The rounds behind the -P 1 medians: on 2 shared cores one target's rounds spread widely.
   const spread = (test) => targets.map(([name]) => `${name} ${(results[`${name} P1 ${test}`] ?? []).map((x) => Math.round(x.rps / 1000)).join('/')}`).join('; ')
   const md = [
@@ -208,6 +254,8 @@ async function main () {
     '',
     `Each proxy's own CPU (user + system, from /proc) per request, median of the rounds: at -P 1 ambassador ${cpuMed('ambassador', 1)} µs, nutcracker ${cpuMed('nutcracker', 1)} µs;`,
     `at -P 16 ambassador ${cpuMed('ambassador', 16)} µs, nutcracker ${cpuMed('nutcracker', 16)} µs. Most of it is the kernel's: a read and a write per request on loopback TCP (the ambassador batches each turn's upstream writes into one).`,
+    '',
+    ...splitLines,
     '',
     `Rounds at -P 1 (thousands of ops/s, in round order): SET — ${spread('SET')}. GET — ${spread('GET')}.`,
     '',
