@@ -204,6 +204,17 @@ function firstGitCommandMs (tool) {
   return median(ms)
 }
 const toFirstGit = { 'git-sync': firstGitCommandMs('git-sync'), git: firstGitCommandMs('git') }
+/** ms for the same Node to start and exit with nothing to run (`node -e 0`); median of 7 runs. */
+function nodeAloneMs () {
+  const ms = []
+  for (let i = 0; i < 7; i++) {
+    const t0 = now()
+    execFileSync(NODE, ['-e', '0'])
+    ms.push(now() - t0)
+  }
+  return median(ms)
+}
+const nodeAlone = nodeAloneMs()
 const procFirst = {
   'git-sync': await gitProcesses((e) => { runGitSyncOnce(join(work, 'probe-gs'), url, e) }),
   git: await gitProcesses((e) => { runBare(join(work, 'probe-git'), url, e) })
@@ -339,7 +350,7 @@ ${updatesShm === undefined ? '' : `| the same updates in memory | ${f(median(upd
 `}
 On disk the ratios follow the disk as much as the tools: this machine's cost of creating a file swings tenfold between runs (a serial checkout of the 10,000 files took 0.3 s to 7 s within an hour), and parallel checkout hides most of it.
 In this run, creating a 200-byte file in the benchmark's directory took ${disk}; the update and push latencies below move with it (each update publishes a new ${UPDATE_FILES.toLocaleString('en')}-file worktree).
-${shm === undefined ? '' : `In memory there is no disk: what is left is each tool's own work — for git-sync, Node's start-up (${toFirstGit['git-sync'].toFixed(1)} ms from exec to the first git command, against ${toFirstGit.git.toFixed(1)} ms for the bash script; medians of 7 runs, from git's trace2 timestamps) and the gaps between its git commands.`}
+${shm === undefined ? '' : `In memory there is no disk: what is left is each tool's own work — for git-sync, Node's start-up (${toFirstGit['git-sync'].toFixed(1)} ms from exec to the first git command, against ${toFirstGit.git.toFixed(1)} ms for the bash script; medians of 7 runs, from git's trace2 timestamps; the same Node started with nothing to run, \`node -e 0\`, took ${nodeAlone.toFixed(1)} ms from exec to exit) and the gaps between its git commands.`}
 
 Per update (commit → link swapped): git-sync p50 ${median(latency['git-sync']).toFixed(0)} ms, p90 ${pct(latency['git-sync'], 0.9).toFixed(0)} ms; bare git p50 ${median(latency.git).toFixed(0)} ms, p90 ${pct(latency.git, 0.9).toFixed(0)} ms.
 Each update checks out a whole new worktree (the on-disk contract), so the update phase uses a ${UPDATE_FILES.toLocaleString('en')}-file repo to keep the run within minutes (\`--update-files 10000\` runs it on the large one).
