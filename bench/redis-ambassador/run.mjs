@@ -32,17 +32,11 @@ const CLIENTS = 50
 const command = `node bench/redis-ambassador/run.mjs${args.length > 0 ? ' ' + args.join(' ') : ''}`
 
 const { dir, launch, cleanup } = scratch('ra-bench-')
-/** CPU time (user + system, ms) a process has used so far, from /proc. */
-function cpuMs (pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) * 10 // utime + stime in clock ticks (USER_HZ = 100)
-}
 /** User and system CPU time (ms) a process has used so far, from /proc. */
 function cpuSplitMs (pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { user: Number(f[11]) * 10, system: Number(f[12]) * 10 }
+  return { user: Number(f[11]) * 10, system: Number(f[12]) * 10 } // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 
@@ -110,26 +104,25 @@ async function main () {
   const cpu = {} // key `${proxy} P${p}` -> [µs of the proxy's CPU per request]
   // At -P 1, every process's CPU per request, user and system: key `${target} ${process}` -> [{ user, system }] in µs.
   const split = {}
-  const servers = [['primary', primaryProc.pid], ['replica', replicaProc.pid], ['proxy', undefined]]
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [p, n] of [[1, N1], [16, N16]]) {
       // Rotate the order each round so no target always runs first or last.
       const order = targets.map((_, i) => targets[(i + round) % targets.length])
       for (const [name, port] of order) {
         const proxy = name === 'ambassador' ? ambProc.pid : name === 'nutcracker' ? twemProc.pid : undefined
-        const c0 = proxy === undefined ? 0 : cpuMs(proxy)
-        const pids = servers.map(([label, pid]) => [label, label === 'proxy' ? proxy : pid]).filter(([, pid]) => pid !== undefined)
+        const pids = [['primary', primaryProc.pid], ['replica', replicaProc.pid], ...(proxy === undefined ? [] : [['proxy', proxy]])]
         const before = pids.map(([, pid]) => cpuSplitMs(pid))
         const { tests: r, cpu: benchCpu } = await bench(port, p, n)
-        // The proxy's own CPU per request (SET and GET runs together: 2n requests), in µs.
-        if (proxy !== undefined) (cpu[`${name} P${p}`] ??= []).push((cpuMs(proxy) - c0) * 1000 / (2 * n))
-        if (p === 1) {
-          const perRequest = (ms) => ms * 1000 / (2 * n)
-          ;(split[`${name} redis-benchmark`] ??= []).push({ user: perRequest(benchCpu.user), system: perRequest(benchCpu.system) })
-          pids.forEach(([label, pid], i) => {
-            const after = cpuSplitMs(pid)
-            ;(split[`${name} ${label}`] ??= []).push({ user: perRequest(after.user - before[i].user), system: perRequest(after.system - before[i].system) })
-          })
+        // CPU per request in µs (SET and GET runs together: 2n requests).
+        const perRequest = (ms) => ms * 1000 / (2 * n)
+        const used = [['redis-benchmark', { user: perRequest(benchCpu.user), system: perRequest(benchCpu.system) }]]
+        pids.forEach(([label, pid], i) => {
+          const after = cpuSplitMs(pid)
+          used.push([label, { user: perRequest(after.user - before[i].user), system: perRequest(after.system - before[i].system) }])
+        })
+        for (const [label, c] of used) {
+          if (label === 'proxy') (cpu[`${name} P${p}`] ??= []).push(c.user + c.system)
+          if (p === 1) (split[`${name} ${label}`] ??= []).push(c)
         }
         for (const [test, v] of Object.entries(r)) {
           const key = `${name} P${p} ${test}`
