@@ -63,6 +63,9 @@ if (allFiles.length === 0) {
 
 const totals = { pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 }
 let failedRuns = 0
+// Each run's "failing tests" section, shown again just above the closing line: a long run's
+// failures are otherwise far up in the output, where a log kept only by its tail loses them.
+const failures = []
 
 for (const [n, node] of nodes.entries()) {
   const last = n === nodes.length - 1
@@ -97,9 +100,15 @@ async function runGroup (node, group, concurrency) {
     const child = spawn(node, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, POD_PATTERNS_NODE: node } })
     const found = {}
     let tail = ''
+    let failing = ''
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk)
       tail = (tail + chunk.toString()).slice(-65536)
+      // The reporter prints the section last, after the counts; keep it from its heading on.
+      if (failing === '') {
+        const at = tail.indexOf('\u2716 failing tests:')
+        if (at >= 0) failing = tail.slice(at)
+      } else failing += chunk.toString()
     })
     child.on('close', (code) => {
       for (const key of Object.keys(totals)) {
@@ -107,6 +116,7 @@ async function runGroup (node, group, concurrency) {
         found[key] = m ? Number(m[1]) : 0
       }
       found.code = code
+      if (failing !== '') failures.push({ node, text: failing })
       resolve(found)
     })
   })
@@ -116,5 +126,27 @@ async function runGroup (node, group, concurrency) {
 }
 
 const failed = totals.fail + totals.cancelled
+if (failures.length > 0) {
+  console.log('\n=== the failures again (each test\'s message and its own lines; the full trace is above) ===')
+  for (const f of failures) console.log(`\n--- under ${f.node}\n${briefFailures(f.text)}`)
+}
 console.log(`\n${totals.pass} passed, ${failed} failed, ${totals.skipped + totals.todo} skipped`)
 process.exit(failedRuns > 0 || failed > 0 ? 1 : 0)
+
+/**
+ * A failing-tests section without stack frames, each test's block cut to 80 lines and the whole
+ * to 400: enough for the assertion and the logs a test attaches to it.
+ */
+function briefFailures (text) {
+  const lines = text.split('\n').filter((l) => !/^\s+at (?:.* \()?node:/.test(l)) // Node's own frames
+  const out = []
+  let block = 0
+  for (const l of lines) {
+    if (/^\u2716 /.test(l) || /^test at /.test(l)) block = 0
+    if (++block === 81) out.push('  \u2026 (cut; see above)')
+    if (block > 80) continue
+    out.push(l)
+    if (out.length >= 400) { out.push('\u2026 (more above)'); break }
+  }
+  return out.join('\n').trimEnd()
+}

@@ -3,10 +3,10 @@
 
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { run } from '../src/pods.js'
+import { repoRoot, run } from '../src/pods.js'
 
 async function setup (conf: string): Promise<{ code: number, out: string }> {
   const r = await run('bash', ['-c', `PODMAN_SETUP_CONF='${conf}' PODMAN_SETUP_FORCE=1 bash scripts/podman-setup.sh`])
@@ -77,5 +77,42 @@ describe('examples/kind/run.sh, the steps that need no cluster', () => {
     const r = await run('bash', ['examples/kind/run.sh', '5-nope'])
     assert.equal(r.code, 2)
     assert.match(r.stderr, /^usage: .*1-sidecar\|2-ambassador/)
+  })
+})
+
+describe('scripts/run-tests.mjs', () => {
+  // A copy of the runner in a scratch tree finds that tree's test files (it looks beside itself).
+  async function runner (files: Record<string, string>): Promise<{ code: number, lines: string[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-runner-'))
+    try {
+      mkdirSync(join(dir, 'scripts'))
+      copyFileSync(join(repoRoot, 'scripts', 'run-tests.mjs'), join(dir, 'scripts', 'run-tests.mjs'))
+      mkdirSync(join(dir, 'packages', 'demo', 'dist', 'test'), { recursive: true })
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'packages', 'demo', 'dist', 'test', name), text)
+      // Not as a child of this test run: without its name filter and its reporting channel.
+      const r = await run('env', ['-u', 'TEST_NAME_PATTERN', '-u', 'NODE_TEST_CONTEXT', process.execPath, join(dir, 'scripts', 'run-tests.mjs'), '--unit'], { cwd: dir, timeoutMs: 60_000 })
+      return { code: r.code, lines: r.stdout.trimEnd().split('\n') }
+    } finally { rmSync(dir, { recursive: true, force: true }) }
+  }
+  const pass = "import { test } from 'node:test'\ntest('fine', () => {})\n"
+  const fail = "import { test } from 'node:test'\nimport assert from 'node:assert/strict'\ntest('broken', () => { assert.equal(1, 2, 'the reason it broke') })\n"
+
+  it('repeats the failing tests, without Node\'s own stack frames, just above the closing line', async () => {
+    const r = await runner({ 'a.test.js': pass, 'b.test.js': fail })
+    assert.equal(r.code, 1)
+    assert.equal(r.lines.at(-1), '1 passed, 1 failed, 0 skipped')
+    const again = r.lines.findIndex((l) => l.startsWith('=== the failures again'))
+    assert.ok(again > r.lines.findLastIndex((l) => l.startsWith('\u2139 duration_ms')), 'after the reporter\'s own counts')
+    const repeated = r.lines.slice(again)
+    assert.ok(repeated.some((l) => l.includes('broken')) && repeated.some((l) => l.includes('the reason it broke')), repeated.join('\n'))
+    assert.ok(!repeated.some((l) => l.includes('node:internal')), repeated.join('\n'))
+    assert.ok(r.lines.slice(0, again).some((l) => l.includes('node:internal')), 'the full trace stays above')
+  })
+
+  it('adds nothing when every test passes', async () => {
+    const r = await runner({ 'a.test.js': pass })
+    assert.equal(r.code, 0)
+    assert.equal(r.lines.at(-1), '1 passed, 0 failed, 0 skipped')
+    assert.ok(!r.lines.some((l) => l.includes('failures again')))
   })
 })
