@@ -81,8 +81,9 @@ interface K8sDoc {
   metadata?: { name?: string }
   spec?: {
     containers?: Array<{ name: string, ports?: Array<{ containerPort: number, hostPort?: number, hostIP?: string }>, volumeMounts?: Array<{ name: string }> }>
-    volumes?: Array<{ name: string, emptyDir?: unknown }>
+    volumes?: Array<{ name: string, emptyDir?: unknown, configMap?: { name?: string } }>
   }
+  data?: Record<string, string>
 }
 
 const renamedKinds = new Set(['Pod', 'ConfigMap', 'PersistentVolumeClaim', 'Deployment'])
@@ -104,7 +105,7 @@ export async function prepare (yamlText: string, opts: { suffix: string, publish
     const re = new RegExp(`(?<![A-Za-z0-9_-])(${names.map(escapeRe).join('|')})(?![A-Za-z0-9_/-])`, 'g')
     text = text.replace(re, (m) => `${m}-${opts.suffix}`)
   }
-  const out = parseAllDocuments(text).map((d) => d.toJS() as K8sDoc | null).filter((d): d is K8sDoc => d !== null)
+  const out = ownConfigMaps(parseAllDocuments(text).map((d) => d.toJS() as K8sDoc | null).filter((d): d is K8sDoc => d !== null))
   const pods: Record<string, PodPorts> = {}
   for (const doc of out) {
     if (doc.kind !== 'Pod' || doc.metadata?.name === undefined) continue
@@ -137,14 +138,45 @@ export async function prepare (yamlText: string, opts: { suffix: string, publish
   return { yaml: out.map((d) => stringify(d)).join('---\n'), suffix: opts.suffix, pods }
 }
 
+/**
+ * Gives each pod its own copy of every ConfigMap it mounts that other pods mount too. Podman 4.3
+ * makes a mounted ConfigMap one named volume and writes its files again, in place, for each pod
+ * it plays: a container of a pod already running could read a script just then truncated (an
+ * example-2 Sentinel read its start script's helper empty and waited for a primary named "").
+ * Kubernetes gives every pod its own projection, so this is what the manifests mean.
+ */
+function ownConfigMaps (docs: K8sDoc[]): K8sDoc[] {
+  const mounts = new Map<string, number>()
+  for (const d of docs) {
+    if (d.kind !== 'Pod') continue
+    for (const v of d.spec?.volumes ?? []) if (v.configMap?.name !== undefined) mounts.set(v.configMap.name, (mounts.get(v.configMap.name) ?? 0) + 1)
+  }
+  const copies = new Map<string, K8sDoc[]>()
+  for (const d of docs) {
+    if (d.kind !== 'Pod' || d.metadata?.name === undefined) continue
+    for (const v of d.spec?.volumes ?? []) {
+      const shared = v.configMap?.name
+      if (shared === undefined || (mounts.get(shared) ?? 0) < 2) continue
+      const source = docs.find((c) => c.kind === 'ConfigMap' && c.metadata?.name === shared)
+      if (source === undefined) continue
+      const own = `${shared}-${d.metadata.name}`
+      const list = copies.get(shared) ?? []
+      list.push({ ...structuredClone(source), metadata: { ...source.metadata, name: own } })
+      copies.set(shared, list)
+      v.configMap = { ...v.configMap, name: own }
+    }
+  }
+  return docs.flatMap((d) => d.kind === 'ConfigMap' && d.metadata?.name !== undefined ? [d, ...(copies.get(d.metadata.name) ?? [])] : [d])
+}
+
 export interface Played extends Prepared {
   example: string
   network: string
 }
 
-/** Renders, prepares and plays an example on its own Podman network. */
-export async function play (example: string, opts: { suffix: string, network: string, publish?: boolean }): Promise<Played> {
-  const prepared = await prepare(await render(example, 'podman'), { suffix: opts.suffix, publish: opts.publish ?? true })
+/** Renders, prepares and plays an example on its own Podman network (`yaml`: these manifests instead). */
+export async function play (example: string, opts: { suffix: string, network: string, publish?: boolean, yaml?: string }): Promise<Played> {
+  const prepared = await prepare(opts.yaml ?? await render(example, 'podman'), { suffix: opts.suffix, publish: opts.publish ?? true })
   const nets = await podman(['network', 'ls', '--format', '{{.Name}}'])
   if (!nets.split('\n').includes(opts.network)) await podman(['network', 'create', opts.network])
   const played = { ...prepared, example, network: opts.network }
