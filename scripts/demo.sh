@@ -121,27 +121,31 @@ show_ambassador() {
 
 redis_ctr() { ctr 2-ambassador "redis-$1" redis; }
 sentinel_master() { podman exec "$(ctr 2-ambassador redis-$1 sentinel)" redis-cli -p 26379 sentinel get-master-addr-by-name mymaster 2>/dev/null | head -1; }
-# show_failover APP_PORT: stops the primary's pod, waits for Sentinel to promote a replica, writes
-# and reads through the same app, then starts the old primary again (it rejoins as a replica)
+# show_failover APP_PORT: kills the primary's redis-server, waits for Sentinel to promote a replica,
+# writes and reads through the same app, then starts the old primary again (it rejoins as a
+# replica). Its pod stays: stopping a whole pod here makes Podman's DNS server leave queries
+# unanswered for up to 20 s, and Sentinels that resolve a name then stall into TILT mode.
 show_failover() {
   local app=$1 primary='' watcher='' n old new t0 pod
   for n in 0 1 2; do
     if [ "$(podman exec "$(redis_ctr $n)" redis-cli role 2>/dev/null | head -1)" = master ]; then primary=$n; else watcher=${watcher:-$n}; fi
   done
   [ -n "$primary" ] && [ -n "$watcher" ] || { warn "no primary with a replica to fail over to"; return 0; }
-  # Only a Sentinel that knows both replicas can promote one: wait until all three do.
+  # Only a Sentinel that knows both replicas can promote one, and none acts in TILT mode: wait
+  # until all three know them and are out of it.
   settled() {
     local s view
     for s in 0 1 2; do
       view=$(podman exec "$(ctr 2-ambassador "redis-$s" sentinel)" redis-cli -p 26379 sentinel master mymaster 2>/dev/null | tr '\n' ' ')
       [[ $view == *"num-slaves 2 "* && $view == *"num-other-sentinels 2 "* ]] || return 1
+      podman exec "$(ctr 2-ambassador "redis-$s" sentinel)" redis-cli -p 26379 info sentinel 2>/dev/null | tr -d '\r' | grep -q '^sentinel_tilt:0' || return 1
     done
   }
   if ! wait_for 90 settled; then warn "the Sentinels do not all know both replicas and each other after 90 s"; return 0; fi
   old=$(sentinel_master "$watcher")
   pod=$(node -e 'process.stdout.write(require(process.argv[1]).pods["redis-" + process.argv[2]].name)' "$STATE/2-ambassador.json" "$primary")
-  note "failover: stopping the primary's pod redis-$primary ($old)"
-  podman pod stop -t 1 "$pod" 2>&1 >/dev/null | grep -v 'systemd\|level=warning' >&2 || true
+  note "failover: stopping the primary, redis-server in pod redis-$primary ($old)"
+  podman stop -t 1 "$(redis_ctr "$primary")" 2>&1 >/dev/null | grep -v 'systemd\|level=warning' >&2 || true
   t0=$SECONDS
   promoted() { new=$(sentinel_master "$watcher"); [ -n "$new" ] && [ "$new" != "$old" ]; }
   if ! wait_for 90 promoted; then warn "Sentinel promoted no replica within 90 s"; return 0; fi
@@ -151,7 +155,7 @@ show_failover() {
   else
     warn "no write through the app within 60 s of the promotion"
   fi
-  podman pod start "$pod" 2>&1 >/dev/null | grep -v 'systemd\|level=warning' >&2 || true
+  podman start "$(redis_ctr "$primary")" 2>&1 >/dev/null | grep -v 'systemd\|level=warning' >&2 || true
   t0=$SECONDS
   # Its start script asks the other Sentinels for the primary, so it comes back as a replica.
   rejoined() { podman exec "$(redis_ctr "$primary")" redis-cli info replication | tr -d '\r' | grep -q '^master_link_status:up'; }

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { skipReason, useExample, needsRealServices, withLogs, exec } from '../src/e2e.js'
-import { hostPort, httpGet, podman, sleep, waitFor, type Played } from '../src/pods.js'
+import { containerName, hostPort, httpGet, podman, sleep, waitFor, type Played } from '../src/pods.js'
 
 const skip = skipReason()
 
@@ -74,25 +74,34 @@ describe('2-ambassador: the app reaches Redis through the ambassador', { skip },
     await withLogs(played, async () => {
       const masterAddr = async (): Promise<string> => (await exec(played, 'redis-1', 'sentinel', ['redis-cli', '-p', '26379', 'sentinel', 'get-master-addr-by-name', 'mymaster'])).split('\n')[0]?.trim() ?? ''
       const oldMaster = await masterAddr()
+      const begun = Date.now()
       // Sentinel promotes only a replica it judges good: linked to the primary and answering its
       // INFO. On a loaded machine one may still be catching up; stop the primary once every
       // Sentinel sees both replicas that way, so the test measures the failover, not that race.
+      // Nor in TILT mode: a Sentinel whose loop stalled (a slow DNS answer while Podman's DNS
+      // server restarts as pods start) acts on nothing for 30 s.
       for (const pod of ['redis-0', 'redis-1', 'redis-2']) {
-        await waitFor(`${pod}'s Sentinel sees both replicas healthy`, async () => {
+        await waitFor(`${pod}'s Sentinel sees both replicas healthy, out of TILT mode`, async () => {
           // Raw output (no tty): each replica's fields as name and value lines, one after another.
           const lines = (await exec(played, pod, 'sentinel', ['redis-cli', '-p', '26379', 'sentinel', 'replicas', 'mymaster'])).split('\n')
           const field = (name: string): string[] => lines.flatMap((l, i) => l === name ? [lines[i + 1] ?? ''] : [])
           const flags = field('flags')
-          return flags.length === 2 && flags.every((f) => f === 'slave') && field('master-link-status').every((l) => l === 'ok') ? true : undefined
-        }, 60_000, 500)
+          const tilt = /^sentinel_tilt:(\d)/m.exec(await exec(played, pod, 'sentinel', ['redis-cli', '-p', '26379', 'info', 'sentinel']))?.[1]
+          return tilt === '0' && flags.length === 2 && flags.every((f) => f === 'slave') && field('master-link-status').every((l) => l === 'ok') ? true : undefined
+        }, 90_000, 500)
       }
-      await podman(['pod', 'stop', '-t', '1', played.pods['redis-0']!.name])
+      t.diagnostic(`every Sentinel saw both replicas as good after ${Date.now() - begun} ms`)
+      const stopped = Date.now()
+      // The primary's redis-server is killed; its pod, and so its address and name, stay. Stopping
+      // the whole pod tears down its network, and Podman's DNS server then leaves queries
+      // unanswered for up to 20 s here: every Sentinel that resolves a name in that time stalls.
+      await podman(['stop', '-t', '1', containerName(played, 'redis-0', 'redis')])
       // Sentinels answer with addresses, not pod names: wait for a different one.
       const master = await waitFor('sentinel promotes a replica', async () => {
         const now = await masterAddr()
         return now !== '' && now !== oldMaster ? now : undefined
       }, 90_000, 1000)
-      t.diagnostic(`new primary: ${master.replace(/\n/g, ' ')}`)
+      t.diagnostic(`new primary: ${master.replace(/\n/g, ' ')}, named ${Date.now() - stopped} ms after the stop began`)
       const ms = Date.now()
       await waitFor('a write after failover', async () => (await httpGet(`${app}/kv/after-failover`, { method: 'PUT', body: 'yes' })).status === 200 ? true : undefined, 60_000, 500)
       t.diagnostic(`writes resumed ${Date.now() - ms} ms after the promotion was seen`)
@@ -107,7 +116,7 @@ describe('2-ambassador: the app reaches Redis through the ambassador', { skip },
     const app = `http://127.0.0.1:${hostPort(played, 'shop', 8080)}`
     const metrics = `http://127.0.0.1:${hostPort(played, 'shop', 9121)}/metrics`
     await withLogs(played, async () => {
-      await podman(['pod', 'start', played.pods['redis-0']!.name])
+      await podman(['start', containerName(played, 'redis-0', 'redis')])
       // Its start script asks the other Sentinels for the primary, so it starts as a replica.
       const info = await waitFor('redis-0 replicating from the new primary', async () => {
         const out = await exec(played, 'redis-0', 'redis', ['redis-cli', 'info', 'replication']).catch(() => '')
@@ -115,7 +124,7 @@ describe('2-ambassador: the app reaches Redis through the ambassador', { skip },
       }, 90_000, 1000)
       t.diagnostic(info.split('\n').filter((l) => l.startsWith('master_host')).join(' '))
       assert.equal(await exec(played, 'redis-0', 'redis', ['redis-cli', 'get', 'after-failover']), 'yes\n', 'the write made during the outage reached it')
-      // Sentinel names it by its pod name (announced), whatever IP the restarted pod got.
+      // Sentinel names it by its pod name (announced), as it would a re-created pod with a new IP.
       const node = `${played.pods['redis-0']!.name}:6379`
       await waitFor('the ambassador reads from redis-0 again', async () => {
         const m = await httpGet(metrics)
