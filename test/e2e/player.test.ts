@@ -17,17 +17,30 @@ interface Doc {
 }
 const docsOf = (text: string): Doc[] => parseAllDocuments(text).map((d) => d.toJS() as Doc | null).filter((d): d is Doc => d !== null)
 
-describe('the Podman player gives each pod its own ConfigMap volumes', () => {
+describe('each pod has its own ConfigMap volumes on Podman (the overlays, and the player for any manifest)', () => {
+  /** ConfigMaps that more than one pod mounts, with those pods. */
+  const sharedConfigMaps = (docs: Doc[]): Array<[string, string[]]> => {
+    const mountedBy = new Map<string, string[]>()
+    for (const pod of docs.filter((d) => d.kind === 'Pod')) {
+      for (const v of pod.spec?.volumes ?? []) {
+        if (v.configMap !== undefined) mountedBy.set(v.configMap.name, [...(mountedBy.get(v.configMap.name) ?? []), pod.metadata.name])
+      }
+    }
+    return [...mountedBy].filter(([, pods]) => pods.length > 1)
+  }
+
   for (const example of examples) {
-    it(`${example}: no ConfigMap is mounted by two pods, and each pod's copy holds the original's data`, async () => {
+    it(`${example}: the podman overlay itself mounts no ConfigMap in two pods`, async () => {
+      assert.deepEqual(sharedConfigMaps(docsOf(await render(example, 'podman'))), [])
+    })
+
+    it(`${example}: after the player, no ConfigMap is mounted by two pods, and each pod's copy holds the original's data`, async () => {
       const original = docsOf(await render(example, 'podman'))
       const prepared = docsOf((await prepare(await render(example, 'podman'), { suffix: 't1', publish: false })).yaml)
       const byName = new Map(prepared.filter((d) => d.kind === 'ConfigMap').map((d) => [d.metadata.name, d]))
-      const mountedBy = new Map<string, string[]>()
       for (const pod of prepared.filter((d) => d.kind === 'Pod')) {
         for (const v of pod.spec?.volumes ?? []) {
           if (v.configMap === undefined) continue
-          mountedBy.set(v.configMap.name, [...(mountedBy.get(v.configMap.name) ?? []), pod.metadata.name])
           const copy = byName.get(v.configMap.name)
           assert.ok(copy !== undefined, `${pod.metadata.name} mounts ${v.configMap.name}, which the manifest has`)
           // A copy is named after the original (suffixed as every name is) and the pod.
@@ -36,8 +49,7 @@ describe('the Podman player gives each pod its own ConfigMap volumes', () => {
           assert.deepEqual(copy.data, byName.get(`${source.metadata.name}-t1`)?.data, `${copy.metadata.name} holds ${source.metadata.name}'s data`)
         }
       }
-      const shared = [...mountedBy].filter(([, pods]) => pods.length > 1)
-      assert.deepEqual(shared, [])
+      assert.deepEqual(sharedConfigMaps(prepared), [])
     })
   }
 
