@@ -85,7 +85,7 @@ ${pod('second')}`
         volumes.push(volume)
         assert.equal(await podman(['exec', container, 'cat', '/scripts/start.sh']), 'echo started')
         // Written before its pod started, and never again: the later pod has a volume of its own.
-        const started = Date.parse((await podman(['inspect', '--format', '{{.State.StartedAt}}', container])).trim().replace(/ \+0000 UTC$/, 'Z').replace(' ', 'T'))
+        const started = Number(BigInt((await podman(['inspect', '--format', '{{.State.StartedAt.UnixNano}}', container])).trim()) / 1000n) / 1000
         const file = `${(await podman(['volume', 'inspect', '--format', '{{.Mountpoint}}', volume])).trim()}/start.sh`
         assert.ok(statSync(file).mtimeMs <= started, `${volume}/start.sh written at ${new Date(statSync(file).mtimeMs).toISOString()}, after ${name} started at ${new Date(started).toISOString()}`)
       }
