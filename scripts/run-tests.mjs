@@ -66,6 +66,7 @@ let failedRuns = 0
 // Each run's "failing tests" section, shown again just above the closing line: a long run's
 // failures are otherwise far up in the output, where a log kept only by its tail loses them.
 const failures = []
+const FAILING_HEADING = '\u2716 failing tests:'
 
 for (const [n, node] of nodes.entries()) {
   const last = n === nodes.length - 1
@@ -101,14 +102,17 @@ async function runGroup (node, group, concurrency) {
     const found = {}
     let tail = ''
     let failing = ''
-    child.stdout.on('data', (chunk) => {
-      process.stdout.write(chunk)
-      tail = (tail + chunk.toString()).slice(-65536)
-      // The reporter prints the section last, after the counts; keep it from its heading on.
+    // Decoded as a stream: a character cut between two chunks (the heading's ✖ is 3 bytes) stays whole.
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (text) => {
+      process.stdout.write(text)
+      tail = (tail + text).slice(-65536)
+      // The reporter prints the section last, after the counts; keep it from its heading on. Only
+      // the new text (and a heading cut across chunks) needs searching.
       if (failing === '') {
-        const at = tail.indexOf('\u2716 failing tests:')
+        const at = tail.indexOf(FAILING_HEADING, Math.max(0, tail.length - text.length - FAILING_HEADING.length))
         if (at >= 0) failing = tail.slice(at)
-      } else failing += chunk.toString()
+      } else failing += text
     })
     child.on('close', (code) => {
       for (const key of Object.keys(totals)) {
