@@ -2,6 +2,8 @@
 // Benchmarks the Redis ambassador against direct Redis and twemproxy (nutcracker) in the same
 // run: redis-benchmark set/get at -P 1 and -P 16, interleaved rounds, medians and ratios; then a
 // 1 write : 10 reads mix showing where reads landed. Writes its section of docs/benchmarks.md.
+// At -P 1 it also measures floor.mjs, the least a Node proxy built like the ambassador does (no
+// routing table, limits, metrics or failover): where Node itself puts the floor on this machine.
 //
 //   pnpm build && node bench/redis-ambassador/run.mjs [--rounds 9] [--n1 200000] [--n16 400000]
 //
@@ -77,6 +79,7 @@ async function main () {
   const amb = await freePort()
   const twem = await freePort()
   const twemStats = await freePort()
+  const floor = await freePort()
   const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no']
   const primaryProc = launch('redis-server', ['--port', String(primary), '--dbfilename', 'p.rdb', ...common])
   const replicaProc = launch('redis-server', ['--port', String(replica), '--dbfilename', 'r.rdb', '--replicaof', '127.0.0.1', String(primary), ...common])
@@ -87,7 +90,9 @@ async function main () {
   const conf = join(dir, 'nutcracker.yml')
   writeFileSync(conf, `pool:\n  listen: 127.0.0.1:${twem}\n  hash: fnv1a_64\n  distribution: ketama\n  redis: true\n  auto_eject_hosts: false\n  servers:\n    - 127.0.0.1:${primary}:1\n`)
   const twemProc = launch('nutcracker', ['-c', conf, '-s', String(twemStats), '-o', join(dir, 'nutcracker.log')])
+  const floorProc = launch(NODE, [fileURLToPath(new URL('floor.mjs', import.meta.url)), String(floor), String(primary), String(replica)])
   await waitPing(amb)
+  await waitPing(floor)
   await sleep(1500) // the ambassador's first replica health check
   // nutcracker answers no PING before it connects upstream; a GET proves the path.
   for (let i = 0; i < 100; i++) {
@@ -97,19 +102,23 @@ async function main () {
   }
 
   const targets = [['direct', primary], ['ambassador', amb], ['nutcracker', twem]]
+  /** The targets measured at a pipeline depth: the Node floor at -P 1 only (it is a yardstick for that depth's targets). */
+  const targetsAt = (p) => p === 1 ? [...targets, ['node floor', floor]] : targets
+  const proxyPid = { ambassador: ambProc.pid, nutcracker: twemProc.pid, 'node floor': floorProc.pid }
   const results = {} // key `${target} P${p} ${test}` -> [{rps,p50}]
   // One untimed run each first: a sidecar runs for days, and its first requests pay for the
   // JIT compiling its data path (about 50% more CPU per request in the first 40,000 here).
-  for (const [, port] of targets) await bench(port, 1, N1)
+  for (const [, port] of targetsAt(1)) await bench(port, 1, N1)
   const cpu = {} // key `${proxy} P${p}` -> [µs of the proxy's CPU per request]
   // At -P 1, every process's CPU per request, user and system: key `${target} ${process}` -> [{ user, system }] in µs.
   const split = {}
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [p, n] of [[1, N1], [16, N16]]) {
       // Rotate the order each round so no target always runs first or last.
-      const order = targets.map((_, i) => targets[(i + round) % targets.length])
+      const at = targetsAt(p)
+      const order = at.map((_, i) => at[(i + round) % at.length])
       for (const [name, port] of order) {
-        const proxy = name === 'ambassador' ? ambProc.pid : name === 'nutcracker' ? twemProc.pid : undefined
+        const proxy = proxyPid[name]
         const pids = [['primary', primaryProc.pid], ['replica', replicaProc.pid], ...(proxy === undefined ? [] : [['proxy', proxy]])]
         const before = pids.map(([, pid]) => cpuSplitMs(pid))
         const { tests: r, cpu: benchCpu } = await bench(port, p, n)
@@ -215,7 +224,7 @@ async function main () {
   const part = (name, proc, kind) => { const xs = split[`${name} ${proc}`]; return xs === undefined ? undefined : median(xs.map((x) => x[kind])) }
   const total = (name, procs = PROCS) => procs.reduce((sum, proc) => sum + (part(name, proc, 'user') ?? 0) + (part(name, proc, 'system') ?? 0), 0)
   const cell = (name, proc) => part(name, proc, 'user') === undefined ? '—' : `${part(name, proc, 'user').toFixed(1)} + ${part(name, proc, 'system').toFixed(1)}`
-  const splitRows = targets.map(([name]) => `| ${name} | ${PROCS.map((proc) => cell(name, proc)).join(' | ')} | ${total(name).toFixed(1)} |`)
+  const splitRows = targetsAt(1).map(([name]) => `| ${name} | ${PROCS.map((proc) => cell(name, proc)).join(' | ')} | ${total(name).toFixed(1)} |`)
   const others = ['redis-benchmark', 'primary', 'replica']
   const budget = total('direct') / 0.8 - total('ambassador', others)
   const splitLines = [
@@ -228,10 +237,24 @@ async function main () {
     `redis-benchmark makes one write and one read per request and little else, so its ${part('direct', 'redis-benchmark', 'system')?.toFixed(1)} µs of system time per request (direct) is what this machine's kernel charges for that pair on loopback TCP (with the wake-ups between them).`,
     'A proxy makes the same pair for every client request, on top of its upstream traffic. The machine is CPU-bound, so throughput follows the CPU all processes spend per request:',
     `for 0.8× direct at -P 1 the proxy could use about ${budget.toFixed(1)} µs per request in all (direct's ${total('direct').toFixed(1)} µs ÷ 0.8, less the ${total('ambassador', others).toFixed(1)} µs the other processes used through the ambassador);`,
-    `the ambassador used ${(part('ambassador', 'proxy', 'user') ?? NaN).toFixed(1)} µs of user and ${(part('ambassador', 'proxy', 'system') ?? NaN).toFixed(1)} µs of system time, nutcracker ${(part('nutcracker', 'proxy', 'user') ?? NaN).toFixed(1)} and ${(part('nutcracker', 'proxy', 'system') ?? NaN).toFixed(1)}.`
+    `the ambassador used ${(part('ambassador', 'proxy', 'user') ?? NaN).toFixed(1)} µs of user and ${(part('ambassador', 'proxy', 'system') ?? NaN).toFixed(1)} µs of system time, nutcracker ${(part('nutcracker', 'proxy', 'user') ?? NaN).toFixed(1)} and ${(part('nutcracker', 'proxy', 'system') ?? NaN).toFixed(1)},`,
+    `the node floor ${(part('node floor', 'proxy', 'user') ?? NaN).toFixed(1)} and ${(part('node floor', 'proxy', 'system') ?? NaN).toFixed(1)}.`
+  ]
+  // The Node floor at -P 1 (floor.mjs): what a Node proxy of this design reaches with nothing but forwarding.
+  const floorRows = ['SET', 'GET'].map((test) => {
+    const f = med('node floor', 1, test).rps
+    return `| ${test} | ${Math.round(f)} | ${(f / med('direct', 1, test).rps).toFixed(2)}× | ${(f / med('nutcracker', 1, test).rps).toFixed(2)}× | ${(med('ambassador', 1, test).rps / f).toFixed(2)}× |`
+  })
+  const floorLines = [
+    'The Node floor at -P 1: `bench/redis-ambassador/floor.mjs` reads and batches like the ambassador (GET to the replica, the rest to the primary, replies in order) and does nothing else —',
+    'no command table, limits, metrics, health checks or failover. It runs on the same Node, so it shows how close to nutcracker and direct any Node proxy of this design gets on this machine:',
+    '',
+    '| test | node floor ops/s | floor / direct | floor / nutcracker | ambassador / floor |',
+    '| --- | --- | --- | --- | --- |',
+    ...floorRows
   ]
   // The rounds behind the -P 1 medians: on 2 shared cores one target's rounds spread widely.
-  const spread = (test) => targets.map(([name]) => `${name} ${(results[`${name} P1 ${test}`] ?? []).map((x) => Math.round(x.rps / 1000)).join('/')}`).join('; ')
+  const spread = (test) => targetsAt(1).map(([name]) => `${name} ${(results[`${name} P1 ${test}`] ?? []).map((x) => Math.round(x.rps / 1000)).join('/')}`).join('; ')
   const md = [
     '## redis-ambassador',
     '',
@@ -253,6 +276,8 @@ async function main () {
     `Rounds at -P 1 (thousands of ops/s, in round order): SET — ${spread('SET')}. GET — ${spread('GET')}.`,
     '',
     ...targetLines,
+    '',
+    ...floorLines,
     '',
     `1 write : 10 reads mix through the ambassador (8 ioredis clients, pipelines of 11, ${OPS} commands, ${Math.round(OPS / secs)} ops/s):`,
     `SET on the primary ${mix.pSet}; GET on the primary ${mix.pGet}; GET on the replica ${mix.rGet}`,
