@@ -247,7 +247,7 @@ async function main () {
   })
   const floorLines = [
     'The Node floor at -P 1: `bench/redis-ambassador/floor.mjs` reads and batches like the ambassador (GET to the replica, the rest to the primary, replies in order) and does nothing else —',
-    'no command table, limits, metrics, health checks or failover. It runs on the same Node, so it shows how close to nutcracker and direct any Node proxy of this design gets on this machine:',
+    'no command table, limits, metrics, health checks or failover. It runs on the same Node: roughly where a Node proxy of this design lands against nutcracker and direct on this machine with no features at all:',
     '',
     '| test | node floor ops/s | floor / direct | floor / nutcracker | ambassador / floor |',
     '| --- | --- | --- | --- | --- |',
