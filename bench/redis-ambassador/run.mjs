@@ -3,7 +3,7 @@
 // run: redis-benchmark set/get at -P 1 and -P 16, interleaved rounds, medians and ratios; then a
 // 1 write : 10 reads mix showing where reads landed. Writes its section of docs/benchmarks.md.
 // At -P 1 it also measures floor.mjs, the least a Node proxy built like the ambassador does (no
-// routing table, limits, metrics or failover): where Node itself puts the floor on this machine.
+// routing table, limits, metrics or failover): roughly where Node itself puts the floor here.
 //
 //   pnpm build && node bench/redis-ambassador/run.mjs [--rounds 9] [--n1 200000] [--n16 400000]
 //
