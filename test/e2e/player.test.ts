@@ -86,8 +86,8 @@ ${pod('second')}`
         assert.equal(await podman(['exec', container, 'cat', '/scripts/start.sh']), 'echo started')
         // Written before its pod started, and never again: the later pod has a volume of its own.
         const started = Number(BigInt((await podman(['inspect', '--format', '{{.State.StartedAt.UnixNano}}', container])).trim()) / 1000n) / 1000
-        const file = `${(await podman(['volume', 'inspect', '--format', '{{.Mountpoint}}', volume])).trim()}/start.sh`
-        assert.ok(statSync(file).mtimeMs <= started, `${volume}/start.sh written at ${new Date(statSync(file).mtimeMs).toISOString()}, after ${name} started at ${new Date(started).toISOString()}`)
+        const written = statSync(`${(await podman(['volume', 'inspect', '--format', '{{.Mountpoint}}', volume])).trim()}/start.sh`).mtimeMs
+        assert.ok(written <= started, `${volume}/start.sh written at ${new Date(written).toISOString()}, after ${name} started at ${new Date(started).toISOString()}`)
       }
       assert.notEqual(volumes[0], volumes[1])
     } finally {

@@ -151,13 +151,14 @@ function ownConfigMaps (docs: K8sDoc[]): K8sDoc[] {
     if (d.kind !== 'Pod') continue
     for (const v of d.spec?.volumes ?? []) if (v.configMap?.name !== undefined) mounts.set(v.configMap.name, (mounts.get(v.configMap.name) ?? 0) + 1)
   }
+  const configMaps = new Map(docs.flatMap((c) => c.kind === 'ConfigMap' && c.metadata?.name !== undefined ? [[c.metadata.name, c] as const] : []))
   const copies = new Map<string, K8sDoc[]>()
   for (const d of docs) {
     if (d.kind !== 'Pod' || d.metadata?.name === undefined) continue
     for (const v of d.spec?.volumes ?? []) {
       const shared = v.configMap?.name
       if (shared === undefined || (mounts.get(shared) ?? 0) < 2) continue
-      const source = docs.find((c) => c.kind === 'ConfigMap' && c.metadata?.name === shared)
+      const source = configMaps.get(shared)
       if (source === undefined) continue
       const own = `${shared}-${d.metadata.name}`
       const list = copies.get(shared) ?? []
